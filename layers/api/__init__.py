@@ -1,0 +1,1 @@
+"""The GeoJSON API over the layer registry: /api/layers/…"""

@@ -1,0 +1,84 @@
+"""Query parameters of the feature list: bbox, paging and ``{field}={value}`` filters.
+
+Every name is checked against the layer's exposed fields; anything else is a 400 naming the
+parameter, so request text never becomes an identifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import Polygon
+from django.core.exceptions import ValidationError
+from django.db.models import JSONField, Q
+from django.http import QueryDict
+
+from ..errors import BadParameter
+from ..registry import Layer
+
+RESERVED = ("bbox", "limit", "offset", "format")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    bbox: Polygon | None
+    limit: int
+    offset: int
+    filters: Q
+
+
+def parse_bbox(raw: str) -> Polygon:
+    """``minx,miny,maxx,maxy`` in EPSG:4490 degrees → polygon; 400 naming ``bbox`` otherwise."""
+    parts = raw.split(",")
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in parts)
+    except ValueError:
+        raise BadParameter(
+            f"bbox must be four numbers minx,miny,maxx,maxy (got {raw!r})", field="bbox", rule="bbox_format"
+        ) from None
+    if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
+        raise BadParameter(
+            f"bbox {raw} must have minx < maxx within -180…180 and miny < maxy within -90…90 (EPSG:4490)",
+            field="bbox", rule="bbox_range",
+        )
+    return Polygon.from_bbox((minx, miny, maxx, maxy))
+
+
+def _count(raw: str | None, name: str, default: int, maximum: int) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) > maximum:
+        raise BadParameter(f"{name} must be an integer 0…{maximum} (got {raw!r})", field=name, rule="range")
+    return int(raw)
+
+
+def parse(layer: Layer, params: QueryDict) -> ListQuery:
+    q = Q()
+    for name, values in params.lists():
+        if name in RESERVED:
+            continue
+        if name not in layer.fields:
+            raise BadParameter(
+                f"unknown filter field {name!r} for layer {layer.name}; filterable: {', '.join(layer.fields)}",
+                field=name, rule="known_field",
+            )
+        model_field = layer.model._meta.get_field(name)
+        if isinstance(model_field, JSONField):
+            raise BadParameter(f"{name} cannot be filtered on", field=name, rule="filterable")
+        column = model_field.attname
+        typed = []
+        for value in values:
+            try:
+                typed.append(model_field.to_python(value))
+            except ValidationError as exc:
+                message = f"{name}={value!r}: {' '.join(exc.messages)}"
+                raise BadParameter(message, field=name, rule="value_type") from None
+        q &= Q(**{f"{column}__in": typed})
+    bbox = params.get("bbox")
+    return ListQuery(
+        bbox=parse_bbox(bbox) if bbox is not None else None,
+        limit=_count(params.get("limit"), "limit", settings.GRIDCITY_DEFAULT_PAGE, settings.GRIDCITY_MAX_PAGE),
+        offset=_count(params.get("offset"), "offset", 0, 10**9),
+        filters=q,
+    )

@@ -1,0 +1,1 @@
+"""Accounts: roles, jurisdiction, lockout, password rules and token/session login (SPEC §6)."""

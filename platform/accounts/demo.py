@@ -1,0 +1,23 @@
+"""The demo accounts: one per role, all with the published password (demo mode only)."""
+
+from __future__ import annotations
+
+from layers.roles import ROLES
+
+DEMO_PASSWORD = "gridcity-demo"
+DEMO_USERNAMES = tuple(ROLES)
+
+
+def create_demo_accounts(district_code: str) -> None:
+    """One user per role, named after it, with jurisdiction over the demo district."""
+    from .models import User
+
+    for role, title in ROLES.items():
+        user, _ = User.objects.get_or_create(username=role, defaults={"role": role})
+        user.role = role
+        user.first_name = title
+        user.jurisdiction_code = "" if role in ("admin", "auditor") else district_code
+        user.is_staff = role == "admin"
+        user.is_superuser = False
+        user.set_password(DEMO_PASSWORD)
+        user.save()

@@ -1,0 +1,21 @@
+"""One audit entry per written row: who, when, what (table, row, action), before and after."""
+
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField("时间", db_index=True)
+    actor = models.CharField("操作人", max_length=150, db_index=True)
+    action = models.CharField("操作", max_length=8)
+    table_name = models.CharField("数据表", max_length=63, db_index=True)
+    row_id = models.CharField("记录", max_length=64)
+    before = models.JSONField("修改前", null=True)
+    after = models.JSONField("修改后", null=True)
+
+    class Meta:
+        verbose_name = "审计记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["table_name", "row_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.table_name}#{self.row_id}"

@@ -1,0 +1,38 @@
+"""The audit log, readable by auditors only (三员: the system admin cannot read or change it)."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from layers.errors import BadParameter, NotAllowed
+from layers.roles import AUDITOR
+
+from .models import AuditEntry
+
+FILTERS = ("actor", "table_name", "row_id", "action")
+
+
+class AuditLog(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        if request.user.role != AUDITOR:
+            raise NotAllowed("only auditors read the audit log", field="role")
+        rows = AuditEntry.objects.all()
+        for name, value in request.query_params.items():
+            if name in FILTERS:
+                rows = rows.filter(**{name: value})
+            elif name not in ("limit", "offset"):
+                raise BadParameter(f"unknown filter {name!r}; use {', '.join(FILTERS)}", field=name, rule="known_field")
+        limit = request.query_params.get("limit", "100")
+        offset = request.query_params.get("offset", "0")
+        if not (limit.isdigit() and offset.isdigit()) or int(limit) > 1000:
+            raise BadParameter("limit (≤1000) and offset must be non-negative integers", field="limit", rule="range")
+        page = rows[int(offset): int(offset) + int(limit)]
+        return Response({"total": rows.count(), "entries": [
+            {"at": e.at, "actor": e.actor, "action": e.action, "table": e.table_name, "row_id": e.row_id,
+             "before": e.before, "after": e.after} for e in page
+        ]})

@@ -1,0 +1,134 @@
+"""``gridcity``: the platform's operations from the command line.
+
+    gridcity db start|stop|status|url   the embedded PostgreSQL + PostGIS cluster
+    gridcity migrate                    create or update the schema
+    gridcity demo [--if-empty]          load the seeded demo district and the demo accounts
+    gridcity serve [--port 8000]        serve the platform (gunicorn)
+    gridcity manage …                   any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DEFAULT_SETTINGS = "gridcity.settings.dev"
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    import django
+
+    django.setup()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from .cluster import Cluster
+
+    if os.environ.get("DATABASE_URL"):
+        print("DATABASE_URL is set: the embedded cluster is not used.")
+        return 0
+    cluster = Cluster.default()
+    if args.action == "start":
+        cluster.start()
+        print(f"PostgreSQL + PostGIS running in {cluster.datadir} on 127.0.0.1:{cluster.credentials()['port']}")
+    elif args.action == "stop":
+        cluster.stop()
+        print("PostgreSQL stopped")
+    elif args.action == "status":
+        print("running" if cluster.running() else "stopped")
+        return 0 if cluster.running() else 1
+    else:
+        print(cluster.url())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _django()
+    from democity.load import demo_loaded, load_demo
+
+    if args.if_empty and demo_loaded():
+        print("demo city already loaded")
+        return 0
+    counts = load_demo(seed=args.seed, scale=args.scale)
+    print("demo city loaded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _django()
+    from accounts.demo import DEMO_PASSWORD, DEMO_USERNAMES
+    from django.conf import settings
+
+    host = args.host
+    if settings.GRIDCITY_DEMO:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            print("demo mode serves on localhost only (the demo accounts have a published password)",
+                  file=sys.stderr)
+            return 2
+        print("DEMO MODE — bound to localhost only; accounts (password "
+              f"'{DEMO_PASSWORD}'): {', '.join(DEMO_USERNAMES)}")
+    print(f"gridcity at http://{host}:{args.port}/  (API: /api/layers/, schema: /api/schema/)", flush=True)
+    argv = ["gunicorn", "gridcity.wsgi:application", "--bind", f"{host}:{args.port}",
+            "--workers", str(args.workers), "--access-logfile", "-", "--timeout", "120"]
+    os.execvp(argv[0], argv)
+    return 0  # pragma: no cover - execvp does not return
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["gridcity manage", *args.rest])
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridcity", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db", help="the embedded PostgreSQL + PostGIS cluster")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.set_defaults(func=cmd_db)
+    mig = sub.add_parser("migrate", help="create or update the schema")
+    mig.add_argument("--verbosity", type=int, default=1)
+    mig.set_defaults(func=cmd_migrate)
+    demo = sub.add_parser("demo", help="load the seeded demo district (code 320982) and demo accounts")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when the demo is already loaded")
+    demo.add_argument("--seed", type=int, default=320982)
+    demo.add_argument("--scale", type=float, default=1.0, help="fraction of the full district's components")
+    demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser("serve", help="serve the platform with gunicorn")
+    serve.add_argument("--host", default=os.environ.get("GRIDCITY_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("GRIDCITY_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("GRIDCITY_WORKERS", "3")))
+    serve.set_defaults(func=cmd_serve)
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except Exception as exc:
+        from .errors import SetupError
+
+        if isinstance(exc, SetupError):
+            print(f"gridcity: {exc.message}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

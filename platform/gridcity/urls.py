@@ -1,0 +1,15 @@
+from accounts.views import Me, ObtainToken
+from audit.views import AuditLog
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("api/", include("layers.api.urls")),
+    path("api/auth/token/", ObtainToken.as_view(), name="auth-token"),
+    path("api/auth/me/", Me.as_view(), name="auth-me"),
+    path("api/audit/", AuditLog.as_view(), name="audit-log"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("admin/", admin.site.urls),
+    path("", include("webmap.urls")),
+]

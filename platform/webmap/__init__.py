@@ -1,0 +1,1 @@
+"""The web map: login page and the Leaflet map of the registry's layers."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebmapConfig(AppConfig):
+    name = "webmap"
+    verbose_name = "地图 Web map"
