@@ -25,6 +25,13 @@ class GridcityError(Exception):
         return {"detail": self.message, "errors": [{"field": self.field, "rule": self.rule, "message": self.message}]}
 
 
+class NotAuthenticated(GridcityError):
+    """No valid session or token."""
+
+    status = 401
+    rule = "authenticated"
+
+
 class UnknownLayer(GridcityError):
     status = 404
     rule = "known_layer"

@@ -47,8 +47,10 @@ class Layer:
     scope_field: str | None = None
     label_field: str = "name"
     geometry_field: str = "geom"
-    # Below this zoom, tiles thin or cluster the layer's points (see tiles/).
+    # Below this zoom, vector tiles cluster the layer's points into counted cells (see tiles/sql.py).
     cluster_below: int | None = None
+    # At most this many features per layer in one vector tile.
+    tile_cap: int = 20000
 
     @property
     def table(self) -> str:

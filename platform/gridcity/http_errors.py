@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
@@ -53,3 +53,18 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         message = errors[0]["message"] if errors else str(exc)
         response.data = {"detail": message, "errors": errors}
     return response
+
+
+class ErrorMiddleware:
+    """The same JSON error bodies for plain Django views (tiles) that raise project errors."""
+
+    def __init__(self, get_response: object) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)  # type: ignore[operator]
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if isinstance(exc, GridcityError):
+            return JsonResponse(exc.as_json(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+        return None

@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/audit/", AuditLog.as_view(), name="audit-log"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
+    path("", include("tiles.urls")),
     path("", include("webmap.urls")),
 ]

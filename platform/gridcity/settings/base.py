@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",
     "audit",
     "layers",
+    "tiles",
     "webmap",
 ]
 
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gridcity.http_errors.ErrorMiddleware",
 ]
 
 ROOT_URLCONF = "gridcity.urls"

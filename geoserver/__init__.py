@@ -1,0 +1,1 @@
+"""OGC publication: GeoServer configuration from the layer registry over its REST API."""

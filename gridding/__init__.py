@@ -1,0 +1,1 @@
+"""Unit-grid topology, evaluation grids, sampling and fishnets: pure functions over shapely/numpy."""

@@ -1,0 +1,124 @@
+"""A tile request checked against the registry: path → layers and z/x/y, query → filters, user → scope.
+
+Nothing from the request text reaches SQL except as a bound value: layer names must be
+registered, filter names must be fields of those layers, z/x/y must be integers in range.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+
+from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import ValidationError
+from django.db.models import JSONField
+from django.http import QueryDict
+from psycopg import sql
+
+from layers.access import Actor, check_read, jurisdiction_geom
+from layers.errors import BadParameter
+from layers.registry import Layer, registry
+
+from .errors import BadTilePath, TileOutOfRange
+from .sql import LayerQuery
+
+MAX_ZOOM = 22
+_PATH = re.compile(r"^(?P<layers>[a-z0-9_,]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)\.mvt$")
+
+
+@dataclass(frozen=True)
+class TileRequest:
+    layers: tuple[Layer, ...]
+    z: int
+    x: int
+    y: int
+    filters: tuple[tuple[str, tuple[object, ...]], ...]
+    jurisdiction: str
+
+    @property
+    def cache_key(self) -> str:
+        raw = json.dumps([[la.name for la in self.layers], self.z, self.x, self.y,
+                          [[k, [str(v) for v in vs]] for k, vs in self.filters], self.jurisdiction])
+        return hashlib.sha1(raw.encode()).hexdigest()
+
+    def layer_queries(self) -> list[LayerQuery]:
+        """Per layer within its zoom range: the filters that apply to it and the jurisdiction scope, as bound SQL."""
+        area: GEOSGeometry | None = None
+        if self.jurisdiction and any(la.scope_field is None for la in self.layers):
+            area = jurisdiction_geom(self.jurisdiction)
+        out = []
+        for layer in self.layers:
+            if not layer.zoom[0] <= self.z <= layer.zoom[1]:
+                continue
+            conditions: list[sql.Composable] = []
+            params: list[object] = []
+            for name, values in self.filters:
+                if name in layer.fields:
+                    conditions.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(layer.column(name))))
+                    params.append(list(values))
+            if self.jurisdiction:
+                if layer.scope_field:
+                    conditions.append(sql.SQL("{} LIKE %s").format(sql.Identifier(layer.column(layer.scope_field))))
+                    params.append(self.jurisdiction + "%")
+                elif area is not None:
+                    conditions.append(sql.SQL("ST_Intersects({}, %s::geometry)").format(
+                        sql.Identifier(layer.geometry_field)))
+                    params.append(area.hexewkb.decode())
+                else:
+                    conditions.append(sql.SQL("false"))
+            out.append(LayerQuery(layer, conditions, params))
+        return out
+
+
+def parse_layers(names: str, actor: Actor) -> tuple[Layer, ...]:
+    """Registered, readable, distinct layer names in request order (unknown → 404, unreadable → 403)."""
+    layers: list[Layer] = []
+    for name in names.split(","):
+        layer = registry.get(name)
+        check_read(layer, actor)
+        if layer not in layers:
+            layers.append(layer)
+    return tuple(layers)
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    if not 0 <= z <= MAX_ZOOM:
+        raise TileOutOfRange(f"zoom {z} is outside 0–{MAX_ZOOM}", field="z")
+    limit = (1 << z) - 1
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value <= limit:
+            raise TileOutOfRange(f"{name}={value} is outside 0…{limit} at zoom {z}", field=name)
+
+
+def parse_filters(layers: tuple[Layer, ...], params: QueryDict) -> tuple[tuple[str, tuple[object, ...]], ...]:
+    """``{field}={value}`` pairs valid for at least one requested layer, values typed by the field."""
+    known = {name: la for la in reversed(layers) for name in la.fields}
+    out = []
+    for name, values in sorted(params.lists()):
+        layer = known.get(name)
+        if layer is None:
+            raise BadParameter(
+                f"unknown filter field {name!r}; fields of {', '.join(la.name for la in layers)}: "
+                f"{', '.join(sorted(known))}", field=name, rule="known_field",
+            )
+        model_field = layer.model._meta.get_field(name)
+        if isinstance(model_field, JSONField):
+            raise BadParameter(f"{name} cannot be filtered on", field=name, rule="filterable")
+        try:
+            typed = tuple(sorted({model_field.to_python(v) for v in values}, key=str))
+        except ValidationError as exc:
+            raise BadParameter(f"{name}: {' '.join(exc.messages)}", field=name, rule="value_type") from None
+        out.append((name, typed))
+    return tuple(out)
+
+
+def parse(path: str, params: QueryDict, actor: Actor) -> TileRequest:
+    match = _PATH.match(path)
+    if match is None:
+        raise BadTilePath(f"tile path {path!r} is not {{layers}}/{{z}}/{{x}}/{{y}}.mvt", field="path")
+    z, x, y = (int(match.group(k)) for k in ("z", "x", "y"))
+    check_tile(z, x, y)
+    layers = parse_layers(match.group("layers"), actor)
+    return TileRequest(layers, z, x, y, parse_filters(layers, params), actor.jurisdiction_code or "")
