@@ -32,7 +32,7 @@ def jurisdiction_geom(code: str) -> GEOSGeometry | None:
     """The polygon of the district/street/community ``code`` (None if it does not exist)."""
     model = _UNITS.get(len(code))
     unit = model.objects.filter(code=code).only("geom").first() if model else None
-    return unit.geom if unit is not None else None  # type: ignore[attr-defined]
+    return unit.geom if unit is not None else None
 
 
 def check_read(layer: Layer, actor: Actor) -> None:
@@ -75,20 +75,21 @@ def check_write_scope(layer: Layer, actor: Actor, obj: Model) -> None:
         if not value.startswith(code):
             raise OutsideJurisdiction(
                 f"this feature would belong to {value or 'no unit'}, outside your jurisdiction {code}",
-                field=layer.geometry_field if layer.scope_field != "code" else "code",
+                field="geometry" if layer.scope_field != "code" else "code",
             )
         return
     geom, area = getattr(obj, layer.geometry_field), jurisdiction_geom(code)
     inside = False
     if area is not None:
         with connection.cursor() as cur:
-            # 1 m of slack so a line drawn along the boundary is not refused for float noise.
+            # 1 m of slack so a line drawn along the boundary is not refused for float noise; a
+            # geography buffer comes back in EPSG:4326, so it is labelled with the area's SRID again.
             cur.execute(
-                "SELECT ST_CoveredBy(%s::geometry, ST_Buffer(%s::geometry::geography, 1)::geometry)",
-                [geom.ewkt, area.ewkt],
+                "SELECT ST_CoveredBy(%s::geometry, ST_SetSRID(ST_Buffer(%s::geometry::geography, 1)::geometry, %s))",
+                [geom.ewkt, area.ewkt, area.srid],
             )
             inside = cur.fetchone()[0]
     if not inside:
         raise OutsideJurisdiction(
-            f"this geometry leaves your jurisdiction {code}", field=layer.geometry_field
+            f"this geometry leaves your jurisdiction {code}", field="geometry"
         )

@@ -21,7 +21,7 @@ JURISDICTION_LENGTHS = (6, 9, 12)
 STANDARD_MINOR = range(1, 80)
 EXTENSION_MINOR = range(80, 100)
 MAJOR_CLASSES = {"01": "公用设施", "02": "交通设施", "03": "市容环境设施", "04": "园林绿化设施", "05": "其他部件"}
-_DIGITS = re.compile(r"\d+")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: \d would also accept full-width digits such as ２
 
 
 def check_code(code: str, kind: str) -> None:

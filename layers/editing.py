@@ -10,7 +10,8 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, WKBWriter
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, ProtectedError
@@ -47,8 +48,12 @@ def _geometry(layer: Layer, raw: object, srid: int) -> GEOSGeometry:
         raise BadParameter("geometry must be a GeoJSON geometry object", field="geometry", rule="geojson_geometry")
     try:
         geom = GEOSGeometry(json.dumps(raw))
-    except (GEOSException, ValueError, TypeError) as exc:
+    except (GEOSException, GDALException, ValueError, TypeError) as exc:
         raise BadParameter(f"geometry is not valid GeoJSON: {exc}", field="geometry", rule="geojson_geometry") from None
+    if geom.empty:
+        raise BadParameter("geometry has no coordinates", field="geometry", rule="required")
+    if geom.hasz:  # GeoJSON may carry a height (GPS); the layers store x, y only
+        geom = GEOSGeometry(WKBWriter(dim=2).write(geom))
     geom = crs.to_storage(geom, srid)
     wanted = layer.model._meta.get_field(layer.geometry_field).geom_type  # e.g. MULTIPOLYGON, POINT, GEOMETRY
     if wanted == "MULTIPOLYGON" and geom.geom_type == "Polygon":
@@ -65,9 +70,13 @@ def _parse(layer: Layer, body: object, default_srid: int, partial: bool) -> tupl
     if not isinstance(body, dict) or body.get("type") != "Feature":
         raise BadParameter('the body must be a GeoJSON Feature: {"type": "Feature", "geometry": …, '
                            '"properties": {…}}', field="type", rule="geojson_feature")
+    # A crs member is {"type": "name", "properties": {"name": "EPSG:…"}} (or just the name); any other
+    # shape is refused with its text, never ignored.
     named = body.get("crs")
-    srid = crs.parse_srid(named["properties"]["name"]) if isinstance(named, dict) and "properties" in named \
-        else default_srid
+    if isinstance(named, dict) and isinstance(named.get("properties"), dict):
+        named = named["properties"].get("name", "")
+    srid = default_srid if named is None else crs.parse_srid(
+        named if isinstance(named, str) else json.dumps(named, ensure_ascii=False))
     props = body.get("properties") or {}
     if not isinstance(props, dict):
         raise BadParameter("properties must be an object", field="properties", rule="geojson_feature")

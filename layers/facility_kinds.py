@@ -92,6 +92,6 @@ def check_attrs(kind: str, attrs: object) -> None:
         if spec.choices and value not in spec.choices:
             raise ValidationError({where: ValidationError(
                 f"{spec.label} must be one of {list(spec.choices)}, got {value!r}", code="attribute_choice")})
-        if spec.minimum is not None and value < spec.minimum:  # type: ignore[operator]
+        if spec.minimum is not None and value < spec.minimum:
             raise ValidationError({where: ValidationError(
                 f"{spec.label} must be ≥ {spec.minimum}, got {value!r}", code="attribute_range")})

@@ -76,7 +76,7 @@ class Layer:
         (Django trims that join, so the query stays on this table's column)."""
         assert self.scope_field
         f = self.model._meta.get_field(self.scope_field)
-        return f"{f.name}__{f.target_field.name}" if f.is_relation else f.name  # type: ignore[union-attr]
+        return f"{f.name}__{f.target_field.name}" if f.is_relation else f.name
 
     def column(self, field_name: str) -> str:
         """The database column of an exposed field (its ``_id`` column for a foreign key)."""

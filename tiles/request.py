@@ -25,6 +25,8 @@ from .errors import BadTilePath, TileOutOfRange
 from .sql import LayerQuery
 
 MAX_ZOOM = 22
+# Bump when tiles/sql.py changes what a tile holds, so cached tiles of the old form are never served.
+TILE_FORMAT = 1
 _PATH = re.compile(r"^(?P<layers>[a-z0-9_,]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)\.mvt$")
 
 
@@ -39,7 +41,9 @@ class TileRequest:
 
     @property
     def cache_key(self) -> str:
-        raw = json.dumps([[la.name for la in self.layers], self.z, self.x, self.y,
+        # The layers' tile-shaping settings are part of the key, so a changed registry never serves old tiles.
+        shape = [(la.name, la.fields, la.zoom, la.cluster_below, la.tile_cap) for la in self.layers]
+        raw = json.dumps([TILE_FORMAT, shape, self.z, self.x, self.y,
                           [[k, [str(v) for v in vs]] for k, vs in self.filters], self.jurisdiction])
         return hashlib.sha1(raw.encode()).hexdigest()
 

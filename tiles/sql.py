@@ -35,7 +35,7 @@ class LayerQuery:
 
 def _attribute(layer: Layer, name: str) -> sql.Composable:
     model_field = layer.model._meta.get_field(name)
-    column = sql.Identifier(model_field.column)
+    column: sql.Composable = sql.Identifier(model_field.column)
     if isinstance(model_field, JSONField | DateField | DateTimeField):
         column = sql.SQL("{}::text").format(column)
     return sql.SQL("{} AS {}").format(column, sql.Identifier(name))

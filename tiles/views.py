@@ -26,12 +26,12 @@ MVT = "application/vnd.mapbox-vector-tile"
 def actor_of(request: HttpRequest) -> Actor:
     """The session's user, or the user of an ``Authorization: Token …`` header."""
     if request.user.is_authenticated:
-        return request.user  # type: ignore[return-value]
+        return request.user
     header = request.headers.get("Authorization", "")
     if header.startswith("Token "):
         token = Token.objects.select_related("user").filter(key=header[6:].strip()).first()
         if token is not None and token.user.is_active:
-            return token.user  # type: ignore[return-value]
+            return token.user
     raise NotAuthenticated("log in or send 'Authorization: Token <key>'", field="Authorization")
 
 

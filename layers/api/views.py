@@ -27,7 +27,10 @@ def describe(layer: Layer, role: str) -> dict[str, object]:
     fields = []
     for name in layer.fields:
         f = layer.model._meta.get_field(name)
-        fields.append({"name": name, "title": str(getattr(f, "verbose_name", name)),
+        title = str(getattr(f, "verbose_name", name))
+        if f.is_relation and title == name.replace("_", " "):  # a foreign key with no title of its own
+            title = str(f.related_model._meta.verbose_name)
+        fields.append({"name": name, "title": title,
                        "type": _TYPES.get(f.get_internal_type(), "string"),
                        "read_only": name in layer.read_only_fields,
                        "choices": [c[0] for c in f.choices] if getattr(f, "choices", None) else None})

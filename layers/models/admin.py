@@ -18,7 +18,7 @@ class AdminUnit(Feature):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.name} {self.code}"  # type: ignore[attr-defined]
+        return f"{self.name} {self.code}"
 
 
 class District(AdminUnit):

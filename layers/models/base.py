@@ -53,7 +53,7 @@ def area_outside_m2(geom: GEOSGeometry, table: str, code: str) -> float | None:
 
 def check_inside(geom: GEOSGeometry, parent: models.Model, what: str) -> None:
     """Refuse a polygon sticking out of its parent unit by more than the nesting tolerance."""
-    outside = area_outside_m2(geom, parent._meta.db_table, parent.code)  # type: ignore[attr-defined]
+    outside = area_outside_m2(geom, parent._meta.db_table, parent.code)
     if outside is not None and outside > settings.GRIDCITY_NESTING_TOLERANCE_M2:
         raise ValidationError(
             {"geom": ValidationError(
@@ -69,12 +69,12 @@ def attach_parent(child: models.Model, kind: str, parent_model: type[models.Mode
     ``code_hierarchy``): the parent is derived from the code, never trusted from the request."""
     from .. import codes
 
-    code = child.code  # type: ignore[attr-defined]
+    code = child.code
     try:
         codes.check_code(code, kind)
     except ValidationError as exc:
         raise ValidationError({"code": exc}) from None
-    parent = parent_model.objects.filter(code=codes.parent_code(code)).first()  # type: ignore[attr-defined]
+    parent = parent_model.objects.filter(code=codes.parent_code(code)).first()
     if parent is None:
         raise ValidationError({"code": ValidationError(
             f"{kind} code {code} nests in {codes.parent_code(code)}, which does not exist", code="code_hierarchy"

@@ -32,4 +32,5 @@ class SM3PasswordHasher(PBKDF2PasswordHasher):
     """PBKDF2 with HMAC-SM3 (GB/T 32905) instead of SHA-256; needs an OpenSSL that has SM3."""
 
     algorithm = "pbkdf2_sm3"
-    digest = _sm3  # type: ignore[assignment]
+    # staticmethod: a plain function as a class attribute would be bound and called with the hasher.
+    digest = staticmethod(_sm3)

@@ -17,7 +17,6 @@ REDACTED = {"accounts_user": ("password",)}
 def audited_tables() -> list[tuple[str, str]]:
     """(table, primary-key column) of every audited table: the layer registry's, plus the users."""
     from accounts.models import User
-
     from layers.registry import registry
 
     models = [layer.model for layer in registry.all()] + [User]

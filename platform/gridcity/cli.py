@@ -4,6 +4,9 @@
     gridcity migrate                    create or update the schema
     gridcity demo [--if-empty]          load the seeded demo district and the demo accounts
     gridcity serve [--port 8000]        serve the platform (gunicorn)
+    gridcity tiles export --area CODE --layers a,b --zooms 12-18 OUT.mbtiles
+                                        an offline package (MBTiles 1.3) for mobile clients
+    gridcity tiles clear                drop every cached tile
     gridcity manage …                   any Django management command
 """
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 DEFAULT_SETTINGS = "gridcity.settings.dev"
 
@@ -66,8 +70,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _django()
-    from accounts.demo import DEMO_PASSWORD, DEMO_USERNAMES
     from django.conf import settings
+
+    from accounts.demo import DEMO_PASSWORD, DEMO_USERNAMES
 
     host = args.host
     if settings.GRIDCITY_DEMO:
@@ -82,6 +87,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "--workers", str(args.workers), "--access-logfile", "-", "--timeout", "120"]
     os.execvp(argv[0], argv)
     return 0  # pragma: no cover - execvp does not return
+
+
+def cmd_tiles(args: argparse.Namespace) -> int:
+    _django()
+    from pathlib import Path
+
+    from django.db import connection
+    from tqdm import tqdm
+
+    from tiles import mbtiles
+
+    if args.action == "clear":
+        with connection.cursor() as cur:
+            cur.execute("DELETE FROM tiles_cache")
+            print(f"dropped {cur.rowcount} cached tiles")
+        return 0
+    actor = _actor(args.user)
+    plan = mbtiles.plan(args.area, args.layers, mbtiles.parse_zooms(args.zooms), actor)
+    with tqdm(total=len(plan.tiles), unit="tile", desc=f"{args.area} z{args.zooms}") as bar:
+        package = mbtiles.export(plan, Path(args.out), actor, progress=bar.update)
+    print(f"{package.path}: {package.tiles} tiles with data, data version {package.data_version}")
+    return 0
+
+
+def _actor(username: str | None) -> Any:
+    """The user a command acts as: a named account (its role and jurisdiction apply) or the platform itself."""
+    from types import SimpleNamespace
+
+    from accounts.models import User
+
+    if username is None:
+        return SimpleNamespace(username="cli", role="admin", jurisdiction_code="")
+    return User.objects.get(username=username)
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
@@ -111,6 +149,16 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("GRIDCITY_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("GRIDCITY_WORKERS", "3")))
     serve.set_defaults(func=cmd_serve)
+    tiles = sub.add_parser("tiles", help="vector tiles: offline packages, cache").add_subparsers(
+        dest="action", required=True)
+    export = tiles.add_parser("export", help="write an MBTiles offline package")
+    export.add_argument("out", help="the .mbtiles file to write")
+    export.add_argument("--area", required=True, help="district, street or community code")
+    export.add_argument("--layers", required=True, help="comma-separated layer names, e.g. unit_grids,components")
+    export.add_argument("--zooms", default="12-18", help="zoom range, e.g. 12-18")
+    export.add_argument("--user", help="export as this user (their role and jurisdiction apply)")
+    export.set_defaults(func=cmd_tiles)
+    tiles.add_parser("clear", help="drop every cached tile").set_defaults(func=cmd_tiles)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

@@ -68,3 +68,10 @@ class ErrorMiddleware:
         if isinstance(exc, GridcityError):
             return JsonResponse(exc.as_json(), status=exc.status, json_dumps_params={"ensure_ascii": False})
         return None
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Unrouted paths under /api/ answer in JSON like every other API error, not with an HTML page."""
+    message = f"no API endpoint at {request.path}; see /api/schema/"
+    return JsonResponse({"detail": message, "errors": [{"field": "path", "rule": "exists", "message": message}]},
+                        status=404)

@@ -1,8 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
 from accounts.views import Me, ObtainToken
 from audit.views import AuditLog
-from django.contrib import admin
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from gridcity.http_errors import api_not_found
 
 urlpatterns = [
     path("api/", include("layers.api.urls")),
@@ -12,5 +14,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
     path("", include("tiles.urls")),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include("webmap.urls")),
 ]

@@ -119,7 +119,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = os.environ.get("GRIDCITY_STATIC_ROOT", str(Cluster.default().home / "static"))
+# Collected static files (production images set it; development serves them from the apps via WhiteNoise).
+STATIC_ROOT = os.environ.get("GRIDCITY_STATIC_ROOT") or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -149,6 +150,11 @@ GRIDCITY_MAX_PAGE = int(os.environ.get("GRIDCITY_MAX_PAGE", "5000"))
 GRIDCITY_DEFAULT_PAGE = int(os.environ.get("GRIDCITY_DEFAULT_PAGE", "1000"))
 # Area (m²) a unit grid may stick out of its community before it is refused (float noise, not gaps).
 GRIDCITY_NESTING_TOLERANCE_M2 = float(os.environ.get("GRIDCITY_NESTING_TOLERANCE_M2", "1.0"))
+
+# Offline packages (tiles/packages.py): where built MBTiles are kept, default zooms, size limit.
+GRIDCITY_PACKAGE_DIR = os.environ.get("GRIDCITY_PACKAGE_DIR", str(Cluster.default().home / "packages"))
+GRIDCITY_PACKAGE_ZOOMS = os.environ.get("GRIDCITY_PACKAGE_ZOOMS", "12-16")
+GRIDCITY_PACKAGE_MAX_TILES = int(os.environ.get("GRIDCITY_PACKAGE_MAX_TILES", "20000"))
 
 LOGGING = {
     "version": 1,
