@@ -1,6 +1,6 @@
 """Vector tile speed on the demo city, against the bare ST_AsMVT query for the same tiles.
 
-    .venv/bin/python benchmarks/tiles.py [--per-zoom 20] [--seconds 5] [--seed 7]
+    .venv/bin/python -m benchmarks.tiles [--per-zoom 20] [--seconds 5] [--seed 7]
 
 Needs the demo city in the database (``make run`` or ``gridcity demo``). It starts the platform
 with gunicorn on a free local port, then for a seeded list of tiles at z12, z14 and z16 that
@@ -33,6 +33,8 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+# Run as a script, this folder would come first on sys.path and this file would shadow the tiles package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 LAYERS = "unit_grids,components"
 
 

@@ -23,9 +23,14 @@ _UNITS: dict[int, type[Model]] = {6: District, 9: Street, 12: Community}
 class Actor(Protocol):
     """What the layer API needs of a user (accounts.User has it)."""
 
-    username: str
-    role: str
-    jurisdiction_code: str
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def jurisdiction_code(self) -> str: ...
 
 
 def jurisdiction_geom(code: str) -> GEOSGeometry | None:

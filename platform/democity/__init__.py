@@ -1,1 +1,6 @@
-"""The seeded demo district (Dafeng-sized, code 320982) for the demo, tests and benchmarks."""
+"""The seeded demo city: a Dafeng-sized district 大丰区 (320982) generated in memory and loaded into PostGIS.
+
+``generate`` builds the city as plain arrays and shapely geometries (pure, reproducible from a seed);
+``load`` writes it set-based with COPY in one audited transaction. The same generator feeds the demo
+(``gridcity demo``), the tests and the benchmarks (ARCHITECTURE "Tests and benchmarks").
+"""

@@ -167,15 +167,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from layers.errors import GridcityError
+
     try:
         return int(args.func(args))
-    except Exception as exc:
-        from .errors import SetupError
-
-        if isinstance(exc, SetupError):
-            print(f"gridcity: {exc.message}", file=sys.stderr)
-            return 1
-        raise
+    except GridcityError as exc:
+        where = f" ({exc.field})" if exc.field else ""
+        print(f"gridcity: {exc.message}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
