@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what gridcity needs on a Debian machine, idempotently and quickly on a second run:
 #   1. Debian packages: PostgreSQL 15 + PostGIS 3, GDAL (GeoDjango, ogr2ogr/ogrinfo), Node.js/npm
-#      for the vendored map assets, and Debian's chromium for the browser tests.
+#      for the vendored map assets, Debian's chromium and a CJK font for the browser tests.
 #   2. A virtual environment in .venv with the project and its Python dependencies.
 #   3. The front-end assets from npm, copied into platform/webmap/static/vendor (never a CDN).
 # Each step is skipped when its stamp in .gridcity/ matches its inputs.
@@ -15,7 +15,7 @@ PG_MAJOR=${GRIDCITY_PG_MAJOR:-15}
 APT_PACKAGES=(
   "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3" "postgresql-contrib"
   gdal-bin libgdal-dev libgeos-dev libproj-dev
-  chromium chromium-driver
+  chromium chromium-driver fonts-wqy-microhei
 )
 
 missing=()

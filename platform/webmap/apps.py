@@ -1,3 +1,5 @@
+"""Django app of the web map: the login page, the map page and their static files."""
+
 from django.apps import AppConfig
 
 
