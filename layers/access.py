@@ -18,6 +18,8 @@ from .models import Community, District, Street
 from .registry import Layer
 
 _UNITS: dict[int, type[Model]] = {6: District, 9: Street, 12: Community}
+# The models whose rows are jurisdictions (by code length above).
+JURISDICTION_MODELS = tuple(_UNITS.values())
 
 
 class Actor(Protocol):

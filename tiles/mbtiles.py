@@ -20,12 +20,12 @@ from pathlib import Path
 from django.db import connection
 
 from layers.access import Actor, jurisdiction_geom
-from layers.api.views import describe
 from layers.errors import BadParameter, OutsideJurisdiction
 from layers.registry import Layer
 
 from .cache import build
 from .request import MAX_ZOOM, TileRequest, parse_layers
+from .sql import vector_layer
 
 SCHEMA = """
 CREATE TABLE metadata (name TEXT PRIMARY KEY, value TEXT);
@@ -61,8 +61,9 @@ def data_version(layer_names: list[str]) -> str:
     return ",".join(f"{name}:{found.get(name, 0)}" for name in sorted(layer_names))
 
 
-def tiles_over(bounds: tuple[float, float, float, float], zmin: int, zmax: int) -> Iterator[tuple[int, int, int]]:
-    """(z, x, y) of the XYZ tiles covering a lon/lat box at each zoom."""
+def tile_ranges(bounds: tuple[float, float, float, float], zmin: int,
+                zmax: int) -> Iterator[tuple[int, int, int, int, int]]:
+    """(z, x0, y0, x1, y1): the XYZ tile columns and rows covering a lon/lat box at each zoom."""
     west, south, east, north = bounds
 
     def xy(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -73,8 +74,17 @@ def tiles_over(bounds: tuple[float, float, float, float], zmin: int, zmax: int) 
         return min(max(x, 0), n - 1), min(max(y, 0), n - 1)
 
     for z in range(zmin, zmax + 1):
-        x0, y0 = xy(west, north, z)
-        x1, y1 = xy(east, south, z)
+        yield (z, *xy(west, north, z), *xy(east, south, z))
+
+
+def count_tiles(bounds: tuple[float, float, float, float], zmin: int, zmax: int) -> int:
+    """How many tiles :func:`tiles_over` yields, without listing them (z22 over a district is millions)."""
+    return sum((x1 - x0 + 1) * (y1 - y0 + 1) for _, x0, y0, x1, y1 in tile_ranges(bounds, zmin, zmax))
+
+
+def tiles_over(bounds: tuple[float, float, float, float], zmin: int, zmax: int) -> Iterator[tuple[int, int, int]]:
+    """(z, x, y) of the XYZ tiles covering a lon/lat box at each zoom."""
+    for z, x0, y0, x1, y1 in tile_ranges(bounds, zmin, zmax):
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
                 yield z, x, y
@@ -108,11 +118,11 @@ def plan(area: str, layer_names: str, zooms: tuple[int, int], actor: Actor, max_
         raise BadParameter(f"no district, street or community has code {area}", field="area", rule="exists")
     layers = parse_layers(layer_names, actor)
     bounds = polygon.extent
-    coords = list(tiles_over(bounds, *zooms))
-    if max_tiles is not None and len(coords) > max_tiles:
-        raise BadParameter(f"{len(coords)} tiles exceed the limit of {max_tiles}; ask for fewer zooms or a "
+    total = count_tiles(bounds, *zooms)
+    if max_tiles is not None and total > max_tiles:
+        raise BadParameter(f"{total} tiles exceed the limit of {max_tiles}; ask for fewer zooms or a "
                            "smaller area", field="zooms", rule="package_size")
-    return Plan(area, layers, zooms, bounds, coords)
+    return Plan(area, layers, zooms, bounds, list(tiles_over(bounds, *zooms)))
 
 
 def export(p: Plan, out: Path, actor: Actor, progress: Callable[[int], object] | None = None) -> Package:
@@ -134,9 +144,7 @@ def export(p: Plan, out: Path, actor: Actor, progress: Callable[[int], object] |
                 written += 1
             if progress:
                 progress(1)
-        vector_layers = [{"id": la.name, "description": la.title, "minzoom": la.zoom[0], "maxzoom": la.zoom[1],
-                          "fields": {f["name"]: str(f["type"]) for f in describe(la, actor.role)["fields"]}}  # type: ignore[attr-defined]
-                         for la in layers]
+        vector_layers = [vector_layer(la) for la in layers]
         metadata = {
             "name": f"gridcity {p.area} {','.join(names)}", "format": "pbf", "type": "overlay", "version": "1",
             "description": f"gridcity offline package of {p.area}: {', '.join(la.title for la in layers)}",

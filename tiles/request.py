@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
@@ -41,10 +41,11 @@ class TileRequest:
 
     @property
     def cache_key(self) -> str:
+        """What the tile is, apart from whose: the cache is keyed by this and the jurisdiction."""
         # The layers' tile-shaping settings are part of the key, so a changed registry never serves old tiles.
         shape = [(la.name, la.fields, la.zoom, la.cluster_below, la.tile_cap) for la in self.layers]
         raw = json.dumps([TILE_FORMAT, shape, self.z, self.x, self.y,
-                          [[k, [str(v) for v in vs]] for k, vs in self.filters], self.jurisdiction])
+                          [[k, [str(v) for v in vs]] for k, vs in self.filters]])
         return hashlib.sha1(raw.encode()).hexdigest()
 
     def layer_queries(self) -> list[LayerQuery]:
@@ -76,12 +77,13 @@ class TileRequest:
         return out
 
 
-def parse_layers(names: str, actor: Actor) -> tuple[Layer, ...]:
-    """Registered, readable, distinct layer names in request order (unknown → 404, unreadable → 403)."""
+def parse_layers(names: str, actor: Actor | None = None) -> tuple[Layer, ...]:
+    """Registered, distinct layer names in request order (unknown → 404), readable by ``actor`` if given (→ 403)."""
     layers: list[Layer] = []
     for name in names.split(","):
         layer = registry.get(name)
-        check_read(layer, actor)
+        if actor is not None:
+            check_read(layer, actor)
         if layer not in layers:
             layers.append(layer)
     return tuple(layers)
@@ -118,11 +120,28 @@ def parse_filters(layers: tuple[Layer, ...], params: QueryDict) -> tuple[tuple[s
     return tuple(out)
 
 
-def parse(path: str, params: QueryDict, actor: Actor) -> TileRequest:
+def parse_spec(path: str, params: QueryDict) -> TileRequest:
+    """The tile asked for, checked against the registry but not yet against a user (jurisdiction empty)."""
     match = _PATH.match(path)
     if match is None:
         raise BadTilePath(f"tile path {path!r} is not {{layers}}/{{z}}/{{x}}/{{y}}.mvt", field="path")
+    for name in ("z", "x", "y"):
+        # int() refuses strings over 4300 digits (a 500); anything over 9 digits is out of range anyway.
+        if len(match.group(name).lstrip("-")) > 9:
+            limit = MAX_ZOOM if name == "z" else (1 << MAX_ZOOM) - 1
+            raise TileOutOfRange(f"{name}={match.group(name)[:12]}… is outside 0…{limit}", field=name)
     z, x, y = (int(match.group(k)) for k in ("z", "x", "y"))
     check_tile(z, x, y)
-    layers = parse_layers(match.group("layers"), actor)
-    return TileRequest(layers, z, x, y, parse_filters(layers, params), actor.jurisdiction_code or "")
+    layers = parse_layers(match.group("layers"))
+    return TileRequest(layers, z, x, y, parse_filters(layers, params), "")
+
+
+def for_actor(spec: TileRequest, actor: Actor) -> TileRequest:
+    """``spec`` as ``actor`` may see it: every layer readable by their role (→ 403), scoped to their jurisdiction."""
+    for layer in spec.layers:
+        check_read(layer, actor)
+    return replace(spec, jurisdiction=actor.jurisdiction_code or "")
+
+
+def parse(path: str, params: QueryDict, actor: Actor) -> TileRequest:
+    return for_actor(parse_spec(path, params), actor)

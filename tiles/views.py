@@ -7,60 +7,95 @@ map's session or an API token, and the user's role and jurisdiction apply as in 
 
 from __future__ import annotations
 
-import gzip
-
 from django.contrib.gis.db.models import Extent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.authtoken.models import Token
 
 from layers.access import Actor, visible
-from layers.api.views import describe
-from layers.errors import NotAuthenticated
+from layers.errors import GridcityError, NotAuthenticated
 
 from . import cache
-from .request import parse, parse_layers
+from .request import TileRequest, for_actor, parse_filters, parse_layers, parse_spec
+from .sql import vector_layer
 
 MVT = "application/vnd.mapbox-vector-tile"
+
+
+NO_LOGIN = "log in or send 'Authorization: Token <key>'"
+
+
+def _token(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[6:].strip() if header.startswith("Token ") else None
 
 
 def actor_of(request: HttpRequest) -> Actor:
     """The session's user, or the user of an ``Authorization: Token …`` header."""
     if request.user.is_authenticated:
         return request.user
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Token "):
-        token = Token.objects.select_related("user").filter(key=header[6:].strip()).first()
-        if token is not None and token.user.is_active:
-            return token.user
-    raise NotAuthenticated("log in or send 'Authorization: Token <key>'", field="Authorization")
+    key = _token(request)
+    token = Token.objects.select_related("user").filter(key=key).first() if key else None
+    if token is not None and token.user.is_active:
+        return token.user
+    raise NotAuthenticated(NO_LOGIN, field="Authorization")
+
+
+def _resolve(request: HttpRequest, path: str) -> tuple[TileRequest, cache.Tile | None]:
+    """The checked request and its cached tile if any. A token client is authenticated and served
+    from the cache in one database round trip; a session client needs its session first. Who asks
+    is settled before what is asked is judged, so a stranger gets 401, never the layer catalogue."""
+    key = _token(request)
+    if key is None or request.user.is_authenticated:
+        actor = actor_of(request)
+        req = for_actor(parse_spec(path, request.GET), actor)
+        return req, cache.cached(req)
+    try:
+        spec = parse_spec(path, request.GET)
+    except GridcityError:
+        actor_of(request)
+        raise
+    found = cache.cached_for_token(key, spec)
+    if found is None:
+        raise NotAuthenticated(NO_LOGIN, field="Authorization")
+    user, hit = found
+    return for_actor(spec, user), hit
+
+
+def accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header admits gzip (``gzip;q=0`` refuses it)."""
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=")
+            return not (params.strip().startswith("q=") and q.replace(".", "", 1).isdigit() and float(q) == 0)
+    return False
+
+
+def tile_headers(tile: cache.Tile) -> dict[str, str]:
+    """ETag (first), caching and Vary headers of a tile response."""
+    return {"ETag": f'"{tile.etag}"', "Cache-Control": "private, no-cache",
+            "Vary": "Accept-Encoding, Authorization, Cookie"}
 
 
 def tile(request: HttpRequest, path: str) -> HttpResponse:
-    req = parse(path, request.GET, actor_of(request))
-    found = cache.fetch(req)
-    etag = f'"{found.etag}"'
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding, Authorization, Cookie"}
-    if etag in request.headers.get("If-None-Match", ""):
+    req, hit = _resolve(request, path)
+    found = hit or cache.build_and_cache(req)
+    headers = tile_headers(found)
+    if headers["ETag"] in request.headers.get("If-None-Match", ""):
         return HttpResponse(status=304, headers=headers)
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
         return HttpResponse(found.gzipped, content_type=MVT, headers={**headers, "Content-Encoding": "gzip"})
-    return HttpResponse(gzip.decompress(found.gzipped), content_type=MVT, headers=headers)
-
-
-_FIELD_TYPES = {"integer": "Number", "number": "Number"}
+    return HttpResponse(cache.gunzip(found), content_type=MVT, headers=headers)
 
 
 def tilejson(request: HttpRequest, names: str) -> JsonResponse:
     """TileJSON 3.0.0 for a layer or a comma-separated composite."""
     actor = actor_of(request)
     layers = parse_layers(names, actor)
+    parse_filters(layers, request.GET)  # the tiles URL carries the filters: refuse bad ones here
     vector_layers, extents = [], []
     for layer in layers:
-        info = describe(layer, actor.role)
-        vector_layers.append({
-            "id": layer.name, "description": layer.title, "minzoom": layer.zoom[0], "maxzoom": layer.zoom[1],
-            "fields": {f["name"]: _FIELD_TYPES.get(str(f["type"]), "String") for f in info["fields"]},  # type: ignore[attr-defined]
-        })
+        vector_layers.append(vector_layer(layer))
         extent = visible(layer, actor).aggregate(e=Extent(layer.geometry_field))["e"]
         if extent:
             extents.append(extent)
