@@ -17,10 +17,14 @@ import os
 import sys
 from typing import Any
 
+from gridding import cli as gridding_cli
+from importers import cli as importers_cli
+
 DEFAULT_SETTINGS = "gridcity.settings.dev"
 
 
-def _django() -> None:
+def django_setup() -> None:
+    """Configure Django (default settings: development) before a command touches models."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
     import django
 
@@ -49,7 +53,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    _django()
+    django_setup()
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=args.verbosity)
@@ -57,7 +61,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _django()
+    django_setup()
     from democity.load import demo_loaded, load_demo
 
     if args.if_empty and demo_loaded():
@@ -69,7 +73,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _django()
+    django_setup()
     from django.conf import settings
 
     from accounts.demo import DEMO_PASSWORD, DEMO_USERNAMES
@@ -90,7 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_tiles(args: argparse.Namespace) -> int:
-    _django()
+    django_setup()
     from pathlib import Path
 
     from django.db import connection
@@ -123,7 +127,7 @@ def _actor(username: str | None) -> Any:
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
-    _django()
+    django_setup()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["gridcity manage", *args.rest])
@@ -159,6 +163,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--user", help="export as this user (their role and jurisdiction apply)")
     export.set_defaults(func=cmd_tiles)
     tiles.add_parser("clear", help="drop every cached tile").set_defaults(func=cmd_tiles)
+    for package in (importers_cli, gridding_cli):
+        package.add_commands(sub)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

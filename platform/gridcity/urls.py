@@ -11,6 +11,8 @@ urlpatterns = [
     path("api/auth/token/", ObtainToken.as_view(), name="auth-token"),
     path("api/auth/me/", Me.as_view(), name="auth-me"),
     path("api/audit/", AuditLog.as_view(), name="audit-log"),
+    path("api/imports/", include("importers.urls")),
+    path("api/gridding/", include("gridding.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
     path("", include("tiles.urls")),

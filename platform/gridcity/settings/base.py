@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "audit",
     "layers",
     "tiles",
+    "importers",
+    "gridding",
     "webmap",
 ]
 

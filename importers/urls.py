@@ -1,0 +1,3 @@
+"""HTTP endpoints of this package, mounted by gridcity.urls."""
+
+urlpatterns: list = []
