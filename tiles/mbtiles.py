@@ -11,7 +11,9 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,11 +56,14 @@ def parse_zooms(raw: str) -> tuple[int, int]:
 
 
 def data_version(layer_names: list[str]) -> str:
-    """The layers' change counters, e.g. ``components:12,unit_grids:3``: changes with any edit or import."""
+    """The layers' change counters with the time of their last change, e.g.
+    ``components:12@1763800000,unit_grids:3@1763790000``: it changes with any edit or import, and a
+    rebuilt database (counters from zero again) never repeats an old version."""
     with connection.cursor() as cur:
-        cur.execute("SELECT layer, version FROM tiles_layer_version WHERE layer = ANY(%s)", [layer_names])
-        found = dict(cur.fetchall())
-    return ",".join(f"{name}:{found.get(name, 0)}" for name in sorted(layer_names))
+        cur.execute("SELECT layer, version, floor(extract(epoch FROM changed_at))::bigint FROM tiles_layer_version"
+                    " WHERE layer = ANY(%s)", [layer_names])
+        found = {layer: f"{version}@{at}" for layer, version, at in cur.fetchall()}
+    return ",".join(f"{name}:{found.get(name, '0')}" for name in sorted(layer_names))
 
 
 def tile_ranges(bounds: tuple[float, float, float, float], zmin: int,
@@ -130,8 +135,8 @@ def export(p: Plan, out: Path, actor: Actor, progress: Callable[[int], object] |
     layers, names, zooms, coords = p.layers, p.names, p.zooms, p.tiles
     xmin, ymin, xmax, ymax = p.bounds
     version = data_version(names)
-    tmp = out.with_suffix(out.suffix + ".part")
-    tmp.unlink(missing_ok=True)
+    # A private temporary name: two requests writing the same package never share a file.
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
     db = sqlite3.connect(tmp)
     try:
         db.executescript(SCHEMA)

@@ -19,6 +19,9 @@ class User(AbstractUser):
     failed_logins = models.PositiveSmallIntegerField("连续登录失败次数", default=0)
     locked_until = models.DateTimeField("锁定至", null=True, blank=True)
 
+    # createsuperuser asks for the role too (an account without one can read nothing).
+    REQUIRED_FIELDS = ["email", "role"]
+
     class Meta:
         verbose_name = "用户"
 
