@@ -100,7 +100,8 @@ def test_exported_package_metadata(full_city, package: Path) -> None:
     assert vector_layers == [vector_layer(registry.get(v["id"])) for v in vector_layers]
     assert set(vector_layers[1]["fields"]) >= set(registry.get("components").fields)
     assert meta["gridcity_data_version"] == mbtiles.data_version(["unit_grids", "components", "facilities"])
-    assert re.fullmatch(r"components:[1-9]\d*,facilities:[1-9]\d*,unit_grids:[1-9]\d*", meta["gridcity_data_version"])
+    assert re.fullmatch(r"components:[1-9]\d*@\d+,facilities:[1-9]\d*@\d+,unit_grids:[1-9]\d*@\d+",
+                        meta["gridcity_data_version"])
     assert meta["gridcity_area"] == "320982001"
     # Tiles are gzip MVT in TMS rows: component 1's z16 tile is at row 2^16 - 1 - y.
     zooms = {z for (z,) in db.execute("SELECT DISTINCT zoom_level FROM tiles")}
