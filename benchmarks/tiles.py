@@ -12,12 +12,17 @@ intersect the components (layers ``unit_grids,components``, as the map asks for 
 
 It prints medians, p95, the largest tile, throughput and the ratios to the limit. Targets:
 uncached median ≤ 1.3 × bare + 2 ms; cached ≥ 2,000 tiles/s with 4 clients; no tile > 500 KB.
+
+(d) When TiPg is installed (``.venv/bin/pip install -e '.[bench]'``), the same tiles of the
+components layer alone (TiPg serves one layer per tile, uncached) from TiPg under uvicorn, next
+to ours for the same single layer, uncached and cached.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import math
 import os
@@ -75,12 +80,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "gridcity.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--worker-class", "gthread", "--threads", "4", "--keep-alive", "30"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+GUNICORN = ["gunicorn", "gridcity.wsgi:application", "--workers", "2", "--worker-class", "gthread",
+            "--threads", "4", "--keep-alive", "30", "--bind"]
+TIPG = ["uvicorn", "tipg.main:app", "--workers", "2", "--log-level", "warning", "--port"]
+
+
+def start_server(argv: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``argv`` (a server command whose last option takes the port) and wait until it listens."""
+    address = f"127.0.0.1:{port}" if argv[0] == "gunicorn" else str(port)
+    server = subprocess.Popen([str(ROOT / ".venv/bin" / argv[0]), *argv[1:], address], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -123,6 +132,26 @@ def fetch_all(args: tuple[int, str, list[str], float]) -> tuple[int, list[float]
         i += 1
         if (seconds == 0 and i >= len(paths)) or (seconds and time.monotonic() >= end):
             return i, times
+
+
+def throughput(port: int, key: str, paths: list[str], seconds: float, clients: int) -> float:
+    with ProcessPoolExecutor(clients) as pool:
+        t0 = time.perf_counter()
+        count = sum(r[0] for r in pool.map(fetch_all, [(port, key, paths, seconds)] * clients))
+        return count / (time.perf_counter() - t0)
+
+
+def compare_tipg(url: str, tiles: list[tuple[int, int, int]], seconds: float) -> tuple[list[float], float]:
+    """TiPg on the same components tiles: latencies with one client, and tiles/s with four."""
+    port = free_port()
+    server = start_server(TIPG, port, {**os.environ, "DATABASE_URL": url})
+    paths = [f"/collections/public.layers_component/tiles/WebMercatorQuad/{z}/{x}/{y}" for z, x, y in tiles]
+    try:
+        fetch_all((port, "", paths[:3], 0))  # warm
+        return fetch_all((port, "", paths, 0))[1], throughput(port, "", paths, seconds, 4)
+    finally:
+        server.terminate()
+        server.wait()
 
 
 def main() -> None:
@@ -168,7 +197,8 @@ def main() -> None:
 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "GRIDCITY_DEMO": "1"}
-    server = start_server(port, env)
+    server = start_server(GUNICORN, port, env)
+    single = [p.replace(f"/{LAYERS}/", "/components/") for p in paths]
     try:
         key = token(port)
         with psycopg.connect(url, autocommit=True) as conn:
@@ -186,9 +216,14 @@ def main() -> None:
             count = sum(r[0] for r in runs)
             lat = [t for r in runs for t in r[1]]
             results[clients] = (count / wall, statistics.median(lat), pct(lat, 0.95))
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DELETE FROM tiles_cache")
+        ours_single = fetch_all((port, key, single, 0))[1]
+        ours_single_cached = throughput(port, key, single, args.seconds, 4)
     finally:
         server.terminate()
         server.wait()
+    tipg = compare_tipg(url, tiles, args.seconds) if importlib.util.find_spec("tipg") else None
 
     ms = 1000.0
     bare_med, unc_med = statistics.median(bare), statistics.median(uncached)
@@ -203,6 +238,15 @@ def main() -> None:
         print(f"(c) endpoint, cached, {clients} client{'s' if clients > 1 else ' '} {rate:8.0f} tiles/s   "
               f"median {med * ms:6.2f} ms   p95 {p95 * ms:6.2f} ms"
               + (f"   (target ≥ 2,000 tiles/s: {'met' if rate >= 2000 else 'NOT met'})" if clients == 4 else ""))
+    ours = statistics.median(ours_single)
+    print(f"(d) components alone: ours uncached median {ours * ms:6.2f} ms, cached {ours_single_cached:6.0f} tiles/s"
+          " with 4 clients")
+    if tipg is None:
+        print("    TiPg not installed: pip install -e '.[bench]' to compare")
+    else:
+        theirs = statistics.median(tipg[0])
+        print(f"    TiPg (uncached, no cache) median {theirs * ms:6.2f} ms, {tipg[1]:6.0f} tiles/s with 4 clients: "
+              f"ours is {theirs / ours:.1f}× faster uncached, {ours_single_cached / tipg[1]:.1f}× cached")
 
 
 if __name__ == "__main__":
