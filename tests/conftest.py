@@ -117,6 +117,9 @@ def city(db: None) -> SimpleNamespace:
             "西路": add("roads", name="西路", grade=2, geom=LineString((120.41, 33.11), (120.44, 33.11))),
             "东路": add("roads", name="东路", grade=1, geom=LineString((120.52, 33.28), (120.58, 33.28))),
         }
+        # one census QA cell (importers' qa_cells layer), so every registered layer has a row
+        add("qa_cells", run="fixture", kind="components", cell="0_0", rows=4, attribute_share=0.0,
+            position_share=0.0, omission_share=0.0, passed=True, geom=box(120.40, 33.10, 120.41, 33.11))
         users = {}
         for username, (role, jurisdiction) in USERS.items():
             user = User(username=username, role=role, jurisdiction_code=jurisdiction)

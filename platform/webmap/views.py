@@ -1,4 +1,4 @@
-"""The login page and the map page; everything else the map needs comes from the JSON APIs."""
+"""The login page and the map page; everything else the map needs comes from the JSON APIs and the vector tiles."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts.demo import DEMO_PASSWORD, DEMO_USERNAMES
 from layers.roles import ROLES
+from tiles.request import MAX_ZOOM
 
 from .forms import LoginForm
 
@@ -49,6 +50,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "meUrl": reverse("auth-me"),
         "loginUrl": reverse("login"),
         "componentClassesUrl": reverse("component-classes"),
+        # Vector tiles of one or more layers: {tilesUrl}{layer,layer…}/{z}/{x}/{y}.mvt
+        "tilesUrl": reverse("tile", kwargs={"path": ""}),
+        "maxZoom": MAX_ZOOM,
         "roles": ROLES,
         "fallback": FALLBACK_VIEW,
     }

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,7 +53,7 @@ def _wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) ->
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out while gunicorn's workers boot (URLError is an OSError)
             time.sleep(0.3)
     pytest.fail(f"gridcity serve did not answer {url} within {SERVER_START_SECONDS} s:\n{log.read_text()}")
 
@@ -81,7 +80,10 @@ def browser_database_url() -> Iterator[str]:
 def live_url(browser_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The platform with the demo city (scale 0.01), served by gunicorn on a free port."""
     env = {**os.environ, "DATABASE_URL": browser_database_url, "DJANGO_SETTINGS_MODULE": "gridcity.settings.dev",
-           "GRIDCITY_DEMO": "1", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+           "GRIDCITY_DEMO": "1", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           # Threaded workers: a sync worker blocks on a connection Chromium opened ahead and left idle,
+           # and with the map's parallel tile requests two such workers can stall the next page load.
+           "GUNICORN_CMD_ARGS": "--threads 4"}
     _gridcity(["migrate", "--verbosity", "0"], env)
     _gridcity(["demo", "--scale", "0.01"], env)
     port = _free_port()

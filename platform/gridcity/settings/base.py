@@ -152,6 +152,8 @@ GRIDCITY_MAX_PAGE = int(os.environ.get("GRIDCITY_MAX_PAGE", "5000"))
 GRIDCITY_DEFAULT_PAGE = int(os.environ.get("GRIDCITY_DEFAULT_PAGE", "1000"))
 # Area (m²) a unit grid may stick out of its community before it is refused (float noise, not gaps).
 GRIDCITY_NESTING_TOLERANCE_M2 = float(os.environ.get("GRIDCITY_NESTING_TOLERANCE_M2", "1.0"))
+# City class 1–3 of the evaluation sampling rule (SPEC §5.2: A3 B2 C3 / A2 B2 C2 / A2 B1 C2); a request may override it.
+GRIDCITY_CITY_CLASS = int(os.environ.get("GRIDCITY_CITY_CLASS", "2"))
 
 # Offline packages (tiles/packages.py): where built MBTiles are kept, default zooms, size limit.
 GRIDCITY_PACKAGE_DIR = os.environ.get("GRIDCITY_PACKAGE_DIR", str(Cluster.default().home / "packages"))

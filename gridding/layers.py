@@ -1,0 +1,73 @@
+"""The gridding layers in the one layer registry (imported by ``GriddingConfig.ready``).
+
+Everyone reads them; planners (and admins) draw zone areas and evaluation points through the
+layer API. Evaluation grids, topology problems, sampling rounds and fishnet cells are made by
+the gridding operations (``/api/gridding/…``, ``gridcity grids …``), which run their own checks,
+so the generic API serves them read-only. Topology problems are scoped by the code of the grid or
+community they concern; the others spatially, by the user's jurisdiction polygon.
+"""
+
+from __future__ import annotations
+
+from layers.registry import Layer, Style, registry
+from layers.roles import ADMIN, EVERYONE, PLANNER
+
+from .models import (
+    EvaluationGrid,
+    EvaluationPoint,
+    FishnetCell,
+    RoundGrid,
+    RoundPoint,
+    SamplingRound,
+    TopologyProblem,
+    ZoneArea,
+)
+
+EDITORS = frozenset({ADMIN, PLANNER})
+
+
+def _area(line: str, fill: str, dark_line: str, dark_fill: str, weight: float, opacity: float,
+          dash: str | None = None) -> Style:
+    extra = {"dashArray": dash} if dash else {}
+    return Style(
+        light={"color": line, "weight": weight, "fillColor": fill, "fillOpacity": opacity, **extra},
+        dark={"color": dark_line, "weight": weight, "fillColor": dark_fill, "fillOpacity": opacity, **extra},
+    )
+
+
+def _point(fill: str, dark_fill: str, radius: int) -> Style:
+    return Style(
+        light={"radius": radius, "color": "#ffffff", "weight": 1, "fillColor": fill, "fillOpacity": 0.9},
+        dark={"radius": radius, "color": "#111111", "weight": 1, "fillColor": dark_fill, "fillOpacity": 0.9},
+    )
+
+
+LAYERS = [
+    Layer("evaluation_grids", "评价网格", EvaluationGrid, "Polygon",
+          ("code", "street", "member_count", "area_m2", "compactness", "flags"), (10, 22),
+          _area("#6c3483", "#e8daef", "#d2b4de", "#4a235a", 2.0, 0.05), EVERYONE, label_field="code"),
+    Layer("zone_areas", "区域类型(A/B/C)", ZoneArea, "Polygon", ("zone_type", "name"), (9, 22),
+          _area("#b03a2e", "#fadbd8", "#f1948a", "#641e16", 1.0, 0.15, "4 3"), EVERYONE, EDITORS,
+          label_field="zone_type"),
+    Layer("evaluation_points", "考评点位", EvaluationPoint, "Geometry", ("code", "name", "point_type"), (12, 22),
+          _point("#af601a", "#f5b041", 4), EVERYONE, EDITORS),
+    Layer("topology_problems", "网格拓扑问题", TopologyProblem, "Geometry",
+          ("kind", "unit_code", "codes", "area_m2", "message"), (10, 22),
+          _area("#e74c3c", "#e74c3c", "#ff6f61", "#ff6f61", 2.5, 0.6), EVERYONE, scope_field="unit_code",
+          label_field="kind"),
+    Layer("sampling_rounds", "抽样轮次", SamplingRound, "Polygon",
+          ("area_code", "number", "city_class", "seed", "created_by", "created_at"), (9, 22),
+          _area("#1a5276", "#1a5276", "#5dade2", "#5dade2", 1.0, 0.02), EVERYONE, scope_field="area_code",
+          label_field="number"),
+    Layer("sampling_grids", "抽中评价网格", RoundGrid, "Polygon", ("round", "evaluation_grid", "zone_type", "cycle"),
+          (10, 22), _area("#1f618d", "#5499c7", "#85c1e9", "#2e86c1", 3.0, 0.3), EVERYONE,
+          label_field="evaluation_grid"),
+    Layer("sampling_points", "抽中考评点位", RoundPoint, "Geometry",
+          ("round", "evaluation_grid", "point_code", "point_type", "name"), (12, 22),
+          _point("#c0392b", "#ff7675", 6), EVERYONE),
+    Layer("fishnet_cells", "规则格网密度", FishnetCell, "Polygon", ("fishnet", "count", "density_km2", "area_m2"),
+          (9, 22), _area("#d35400", "#e67e22", "#f0b27a", "#e67e22", 0.5, 0.35), EVERYONE, label_field="count"),
+]
+
+for _layer in LAYERS:
+    registry.register(_layer)
