@@ -26,7 +26,7 @@ from .sql import LayerQuery
 
 MAX_ZOOM = 22
 # Bump when tiles/sql.py changes what a tile holds, so cached tiles of the old form are never served.
-TILE_FORMAT = 1
+TILE_FORMAT = 2
 _PATH = re.compile(r"^(?P<layers>[a-z0-9_,]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)\.mvt$")
 
 

@@ -21,8 +21,8 @@ from layers.registry import Layer, registry
 
 EXTENT = 4096
 BUFFER = 64
-# Cluster cells per tile side below a layer's cluster_below zoom (≤ 64² features per tile).
-CLUSTER_CELLS = 64
+# Cluster cells per tile side below a layer's cluster_below zoom (≤ 32² features per tile; 8 px apart on screen).
+CLUSTER_CELLS = 32
 EARTH_RADIUS = 6378137.0
 WORLD_M = 2 * math.pi * EARTH_RADIUS
 

@@ -88,7 +88,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
               f"'{DEMO_PASSWORD}'): {', '.join(DEMO_USERNAMES)}")
     print(f"gridcity at http://{host}:{args.port}/  (API: /api/layers/, schema: /api/schema/)", flush=True)
     argv = ["gunicorn", "gridcity.wsgi:application", "--bind", f"{host}:{args.port}",
-            "--workers", str(args.workers), "--access-logfile", "-", "--timeout", "120"]
+            "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
+            "--access-logfile", "-", "--timeout", "120"]
     os.execvp(argv[0], argv)
     return 0  # pragma: no cover - execvp does not return
 
@@ -152,6 +153,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("GRIDCITY_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("GRIDCITY_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=int(os.environ.get("GRIDCITY_WORKERS", "3")))
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("GRIDCITY_THREADS", "4")),
+                       help="threads per worker (a browser keeps idle connections open)")
     serve.set_defaults(func=cmd_serve)
     tiles = sub.add_parser("tiles", help="vector tiles: offline packages, cache").add_subparsers(
         dest="action", required=True)
