@@ -33,7 +33,7 @@ def describe(layer: Layer, role: str) -> dict[str, object]:
         fields.append({"name": name, "title": title,
                        "type": _TYPES.get(f.get_internal_type(), "string"),
                        "read_only": name in layer.read_only_fields,
-                       "choices": [c[0] for c in f.choices] if getattr(f, "choices", None) else None})
+                       "choices": {str(v): str(label) for v, label in f.choices} if getattr(f, "choices", None) else None})
     return {
         "name": layer.name, "title": layer.title, "geometry_type": layer.geometry_type, "fields": fields,
         "minzoom": layer.zoom[0], "maxzoom": layer.zoom[1], "label_field": layer.label_field,

@@ -52,6 +52,8 @@ def test_layer_list_describes_fields_with_chinese_titles(city) -> None:
     assert fields["code"]["title"] == "标识码"
     assert fields["unit_grid"]["read_only"] is True and fields["code"]["read_only"] is False
     assert "破损" in fields["status"]["choices"]
+    grid_kinds = {f["name"]: f for f in layers["responsibility_grids"]["fields"]}["kind"]["choices"]
+    assert grid_kinds["supervisor"] == "监督员网格", "choices carry their Chinese labels for the map's popups"
     assert layers["components"]["features"] == FEATURES
 
 

@@ -99,10 +99,14 @@
     return value;
   }
 
-  /** A property as shown in a popup: its display name when it is a known code, else formatted. */
+  /** A property as shown in a popup: its display name when it is a known code or choice, else formatted. */
   function displayValue(field, value) {
     const names = state.valueNames[field.name];
-    return names && names.has(value) ? names.get(value) : formatValue(fieldValue(field, value));
+    if (names && names.has(value)) return names.get(value);
+    if (field.choices && value !== null && value !== undefined && String(value) in field.choices) {
+      return field.choices[String(value)];
+    }
+    return formatValue(fieldValue(field, value));
   }
 
   /** The popup of a feature: the layer title and label, then every field under its Chinese title. */
