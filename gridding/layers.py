@@ -26,6 +26,19 @@ from .models import (
 EDITORS = frozenset({ADMIN, PLANNER})
 
 
+# Density per km² → fill colour, as a heat map (the map colours each cell by its ``density_km2``).
+HEAT_STOPS = [[0, "#fff5eb"], [100, "#fdd0a2"], [300, "#fd8d3c"], [1000, "#d94801"], [3000, "#7f2704"]]
+
+
+def _heat() -> Style:
+    """Fishnet cells: no outline to speak of, filled by a colour ramp over their density."""
+    ramp = {"field": "density_km2", "stops": HEAT_STOPS}
+    return Style(
+        light={"color": "#a04000", "weight": 0.3, "fillOpacity": 0.6, "ramp": ramp},
+        dark={"color": "#000000", "weight": 0.3, "fillOpacity": 0.6, "ramp": ramp},
+    )
+
+
 def _area(line: str, fill: str, dark_line: str, dark_fill: str, weight: float, opacity: float,
           dash: str | None = None) -> Style:
     extra = {"dashArray": dash} if dash else {}
@@ -66,7 +79,7 @@ LAYERS = [
           ("round", "evaluation_grid", "point_code", "point_type", "name"), (12, 22),
           _point("#c0392b", "#ff7675", 6), EVERYONE),
     Layer("fishnet_cells", "规则格网密度", FishnetCell, "Polygon", ("fishnet", "count", "density_km2", "area_m2"),
-          (9, 22), _area("#d35400", "#e67e22", "#f0b27a", "#e67e22", 0.5, 0.35), EVERYONE, label_field="count"),
+          (9, 22), _heat(), EVERYONE, label_field="count"),
 ]
 
 for _layer in LAYERS:

@@ -26,7 +26,11 @@ GEOMETRY_TYPES = ("Point", "LineString", "Polygon", "Geometry")
 
 @dataclass(frozen=True)
 class Style:
-    """Leaflet path options for the light and dark base maps (colour, weight, fill, radius …)."""
+    """Leaflet path options for the light and dark base maps (colour, weight, fill, radius …).
+
+    A theme may carry ``ramp: {"field": name, "stops": [[value, colour], …]}``: the map then fills
+    each feature with the colour of the highest stop its ``field`` reaches (heat maps of counts).
+    """
 
     light: dict[str, object]
     dark: dict[str, object]

@@ -135,7 +135,19 @@
       return { ...style, stroke: false, fill: true, fillOpacity, radius, className: `${className} gc-cluster` };
     }
     // VectorGrid starts from L.Path's options, where fill is off; line features turn it off again.
-    return { ...style, fill: true, className };
+    const { ramp, ...options } = style;
+    return ramp ? { ...options, fill: true, fillColor: rampColour(ramp, props), className }
+      : { ...options, fill: true, className };
+  }
+
+  /** The colour of the highest ramp stop a feature's value reaches (a registry style's heat ramp). */
+  function rampColour(ramp, props) {
+    const value = Number(props[ramp.field]);
+    let colour = ramp.stops[0][1];
+    for (const [from, stopColour] of ramp.stops) {
+      if (value >= from) colour = stopColour;
+    }
+    return colour;
   }
 
   /** Is the map's zoom inside the layer's zoom range? */
@@ -287,7 +299,9 @@
   /** The colour chip before a layer's name, in the current theme. */
   function paintSwatch(entry) {
     const style = entry.meta.style[state.theme];
-    entry.swatchEl.style.background = style.fillColor || style.color;
+    entry.swatchEl.style.background = style.ramp
+      ? `linear-gradient(90deg, ${style.ramp.stops.map(([, colour]) => colour).join(", ")})`
+      : style.fillColor || style.color;
     entry.swatchEl.style.borderColor = style.color;
     entry.swatchEl.classList.toggle("point", GEOMETRY_RANK[entry.meta.geometry_type] === 2);
     entry.swatchEl.classList.toggle("line", entry.meta.geometry_type === "LineString");
