@@ -30,10 +30,9 @@ def describe(layer: Layer, role: str) -> dict[str, object]:
         title = str(getattr(f, "verbose_name", name))
         if f.is_relation and title == name.replace("_", " "):  # a foreign key with no title of its own
             title = str(f.related_model._meta.verbose_name)
-        fields.append({"name": name, "title": title,
-                       "type": _TYPES.get(f.get_internal_type(), "string"),
-                       "read_only": name in layer.read_only_fields,
-                       "choices": {str(v): str(label) for v, label in f.choices} if getattr(f, "choices", None) else None})
+        choices = {str(v): str(label) for v, label in f.choices} if getattr(f, "choices", None) else None
+        fields.append({"name": name, "title": title, "type": _TYPES.get(f.get_internal_type(), "string"),
+                       "read_only": name in layer.read_only_fields, "choices": choices})
     return {
         "name": layer.name, "title": layer.title, "geometry_type": layer.geometry_type, "fields": fields,
         "minzoom": layer.zoom[0], "maxzoom": layer.zoom[1], "label_field": layer.label_field,
