@@ -22,23 +22,13 @@ from pathlib import Path
 from typing import Any
 
 
-def _actor(username: str | None) -> Any:
-    from types import SimpleNamespace
-
-    from accounts.models import User
-
-    if username is None:
-        return SimpleNamespace(username="cli", role="admin", jurisdiction_code="")
-    return User.objects.get(username=username)
-
-
 def _setup(args: argparse.Namespace) -> Any:
-    from gridcity.cli import django_setup
+    from gridcity.cli import command_actor, django_setup
 
     django_setup()
     from .scope import require_planner
 
-    actor = _actor(args.user)
+    actor = command_actor(args.user)
     require_planner(actor)
     return actor
 

@@ -108,7 +108,7 @@ def cmd_tiles(args: argparse.Namespace) -> int:
             cur.execute("DELETE FROM tiles_cache")
             print(f"dropped {cur.rowcount} cached tiles")
         return 0
-    actor = _actor(args.user)
+    actor = command_actor(args.user)
     plan = mbtiles.plan(args.area, args.layers, mbtiles.parse_zooms(args.zooms), actor)
     with tqdm(total=len(plan.tiles), unit="tile", desc=f"{args.area} z{args.zooms}") as bar:
         package = mbtiles.export(plan, Path(args.out), actor, progress=bar.update)
@@ -116,7 +116,7 @@ def cmd_tiles(args: argparse.Namespace) -> int:
     return 0
 
 
-def _actor(username: str | None) -> Any:
+def command_actor(username: str | None) -> Any:
     """The user a command acts as: a named account (its role and jurisdiction apply) or the platform itself."""
     from types import SimpleNamespace
 
