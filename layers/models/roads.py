@@ -21,15 +21,15 @@ def district_under(geom: GEOSGeometry) -> District:
     return district
 
 
-class Road(Feature):
-    name = models.CharField("道路名称", max_length=100)
-    grade = models.PositiveSmallIntegerField("道路等级", choices=GRADES)
-    district = models.ForeignKey(District, models.PROTECT, to_field="code", related_name="roads")
+class LineFeature(Feature):
+    """A named line in one district, its length in metres derived from the geometry."""
+
+    district: models.ForeignKey
     length_m = models.FloatField("长度(m)", default=0)
     geom = models.LineStringField("线形", srid=SRID)
 
     class Meta:
-        verbose_name = "道路"
+        abstract = True
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -41,26 +41,27 @@ class Road(Feature):
         self.length_m = geodesic("length", self.geom)
 
 
-class CleaningSegment(Feature):
+class Road(LineFeature):
+    name = models.CharField("道路名称", max_length=100)
+    grade = models.PositiveSmallIntegerField("道路等级", choices=GRADES)
+    district = models.ForeignKey(District, models.PROTECT, to_field="code", related_name="roads")
+
+    class Meta(LineFeature.Meta):
+        verbose_name = "道路"
+
+
+class CleaningSegment(LineFeature):
     name = models.CharField("路段名称", max_length=100)
     road = models.ForeignKey(Road, models.SET_NULL, null=True, blank=True, related_name="segments")
     district = models.ForeignKey(District, models.PROTECT, to_field="code", related_name="cleaning_segments")
     grade = models.PositiveSmallIntegerField("保洁等级", choices=GRADES)
     width_m = models.FloatField("宽度(m)", default=0)
-    length_m = models.FloatField("长度(m)", default=0)
     area_m2 = models.FloatField("清扫面积(m²)", default=0)
     team = models.CharField("作业单位", max_length=100, blank=True)
-    geom = models.LineStringField("线形", srid=SRID)
 
-    class Meta:
+    class Meta(LineFeature.Meta):
         verbose_name = "清扫保洁路段"
-        ordering = ["name", "id"]
-
-    def __str__(self) -> str:
-        return self.name
 
     def clean(self) -> None:
-        check_geometry(self.geom)
-        self.district = district_under(self.geom)
-        self.length_m = geodesic("length", self.geom)
+        super().clean()
         self.area_m2 = self.length_m * self.width_m
