@@ -1,9 +1,70 @@
-"""The ``gridcity`` subcommands of this package (added to the parser by gridcity.cli)."""
+"""The ``gridcity`` subcommands of this package (added to the parser by gridcity.cli).
+
+    gridcity import {kind} FILE [--crs …] [--mapping …] [--encoding …] [--layer …]
+                    [--dry-run] [--retire-missing] [--qa [--expected N]] [--user NAME] [--report DIR]
+    gridcity import-worker [--once]     run queued API imports (the PostgreSQL job table)
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register this package's subcommands on the ``gridcity`` parser."""
+    imp = sub.add_parser("import", help="import a census file (Shapefile zip, GeoPackage, GeoJSON, CSV, XLSX)")
+    imp.add_argument("kind", help="what the file holds: components (see README, Import)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--crs", help="the file's CRS when it does not say (or to override): EPSG:4490, EPSG:4326, "
+                                   "EPSG:4491–4554 (CGCS2000 Gauss-Krüger), gcj02, bd09")
+    imp.add_argument("--mapping", type=Path, help="JSON or CSV mapping of file headers to fields")
+    imp.add_argument("--encoding", help="text encoding of a shapefile/CSV without .cpg (default: detect UTF-8/GBK)")
+    imp.add_argument("--layer", help="the layer of a multi-layer GeoPackage")
+    imp.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")
+    imp.add_argument("--retire-missing", action="store_true",
+                     help="a full re-survey: mark stored components absent from the file 注销 (never deleted)")
+    imp.add_argument("--qa", action="store_true", help="compute the census QA report (JSON, HTML, qa_cells layer)")
+    imp.add_argument("--expected", type=int, help="the stated number of features, for omissions of a first census")
+    imp.add_argument("--user", help="import as this user (their role and jurisdiction apply)")
+    imp.add_argument("--report", type=Path, default=Path("."), help="folder for the error report (CSV + JSON)")
+    imp.set_defaults(func=cmd_import)
+    worker = sub.add_parser("import-worker", help="run the imports queued through POST /api/imports/")
+    worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
+    worker.set_defaults(func=cmd_worker)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from gridcity.cli import command_actor, django_setup
+
+    django_setup()
+    from tqdm import tqdm
+
+    from . import load, report
+
+    options = load.Options(crs=args.crs, mapping=args.mapping, encoding=args.encoding, layer=args.layer,
+                           dry_run=args.dry_run, retire_missing=args.retire_missing, qa=args.qa,
+                           expected=args.expected)
+    with tqdm(unit="row", desc=f"{args.kind} {args.file.name}", file=sys.stderr) as bar:
+        result = load.run(args.kind, args.file, command_actor(args.user), options, progress=bar.update)
+    csv_path, json_path = report.write(result, args.report, args.file.stem)
+    s = result.summary()
+    print(("DRY RUN, nothing written — " if args.dry_run else "")
+          + f"{s['rows']:,} rows: {s['inserted']:,} inserted, {s['updated']:,} updated, {s['unchanged']:,} unchanged, "
+          f"{s['rejected']:,} rejected, {s['retired']:,} retired, {s['warnings']:,} warnings (CRS {s['crs']})")
+    if result.errors:
+        print(f"error report: {csv_path} and {json_path}")
+    if result.qa is not None:
+        print(f"QA: {'PASS' if result.qa.passed else 'FAIL'} ({result.qa.totals.get('failed_cells', 0)} failing km² "
+              f"cells); {json_path} and {json_path.with_name(args.file.stem + '.qa.html')}")
+    return 0 if not result.rejected else 3
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from gridcity.cli import django_setup
+
+    django_setup()
+    from . import jobs
+
+    return jobs.work(once=args.once)

@@ -1,3 +1,11 @@
-"""HTTP endpoints of this package, mounted by gridcity.urls."""
+"""HTTP endpoints of this package, mounted by gridcity.urls at /api/imports/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.ImportList.as_view(), name="import-list"),
+    path("<int:pk>/", views.ImportDetail.as_view(), name="import-detail"),
+    path("<int:pk>/errors.csv", views.ImportErrorsCsv.as_view(), name="import-errors-csv"),
+]

@@ -15,6 +15,7 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, W
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, ProtectedError
+from psycopg import Cursor
 
 from . import crs
 from .access import Actor, check_edit, check_write_scope
@@ -23,6 +24,7 @@ from .errors import BadParameter, InUse, InvalidFeature
 from .registry import Layer
 
 AUDIT_ACTOR_SETTING = "gridcity.actor"
+AUDIT_BULK_SETTING = "gridcity.audit_bulk"
 
 
 @contextmanager
@@ -32,6 +34,18 @@ def acting_as(username: str) -> Iterator[None]:
         with connection.cursor() as cur:
             cur.execute("SELECT set_config(%s, %s, true)", [AUDIT_ACTOR_SETTING, username])
         yield
+
+
+@contextmanager
+def bulk_audit(cur: Cursor) -> Iterator[None]:
+    """Audit INSERT statements run inside as one entry per statement listing the inserted keys
+    (``gridcity.audit_bulk``, see audit migration 0002); UPDATE and DELETE stay per row with
+    before/after. ``cur`` is a psycopg cursor inside a transaction (``acting_as``)."""
+    cur.execute("SELECT set_config(%s, 'on', true)", [AUDIT_BULK_SETTING])
+    try:
+        yield
+    finally:
+        cur.execute("SELECT set_config(%s, 'off', true)", [AUDIT_BULK_SETTING])
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str | None]]:

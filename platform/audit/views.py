@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -14,6 +15,7 @@ from layers.roles import AUDITOR
 from .models import AuditEntry
 
 FILTERS = ("actor", "table_name", "row_id", "action")
+BULK_ROW_ID = "*"  # see migrations/0002_bulk_insert_mode.py
 
 
 class AuditLog(APIView):
@@ -23,7 +25,10 @@ class AuditLog(APIView):
             raise NotAllowed("only auditors read the audit log", field="role")
         rows = AuditEntry.objects.all()
         for name, value in request.query_params.items():
-            if name in FILTERS:
+            if name == "row_id":
+                # a row inserted by a bulk load is listed by key in its statement's one entry (row_id '*')
+                rows = rows.filter(Q(row_id=value) | Q(row_id=BULK_ROW_ID, after__keys__contains=[value]))
+            elif name in FILTERS:
                 rows = rows.filter(**{name: value})
             elif name not in ("limit", "offset"):
                 raise BadParameter(f"unknown filter {name!r}; use {', '.join(FILTERS)}", field=name, rule="known_field")

@@ -1,0 +1,170 @@
+"""Census import speed: the demo district's components, against ogr2ogr loading the same file.
+
+    .venv/bin/python -m benchmarks.imports [--scale 1.0] [--seed 320982] [--keep]
+
+Creates its own scratch database ``gridcity_bench_imports`` on the embedded cluster (the dev
+database is never touched), migrates it, loads the demo district **without** components (grids,
+communities, streets, classes …), writes the 138,662 generated components as a zipped Shapefile
+(the point components — a shapefile holds one geometry type — in EPSG:4549 Gauss-Krüger, GBK
+without .cpg: the hard case) and a GeoPackage (all of them, EPSG:4490), and for
+each file times, in the same run:
+
+(a) ``ogr2ogr -f PostgreSQL`` loading the file into a new table (COPY) — the limit;
+(b) ``importers.load.run`` into the empty components layer: read, transform, stage, validate,
+    derive unit grids in SQL, upsert, audit — target ≤ 2 × (a);
+(c) the same file re-imported unchanged — target ≤ 1 × (a).
+
+Peak resident memory of the process is printed after each step. The scratch database is
+dropped at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATABASE = "gridcity_bench_imports"
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup(url: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "gridcity.cli", "migrate", "--verbosity", "0"], check=True, env=env,
+                   cwd=ROOT)
+
+
+def component_frame(c):
+    import geopandas as gpd
+
+    data = {"标识码": c.codes, "名称": c.names, "主管部门": c.dept_admin, "权属单位": c.dept_owner,
+            "养护单位": c.dept_maintain, "状态": c.status, "初始时间": c.initial_date.astype(str),
+            "变更时间": [None if str(d) == "NaT" else str(d) for d in c.change_date], "位置描述": c.location,
+            "备注": c.notes, "所在单元网格": c.grids}
+    return gpd.GeoDataFrame(data, geometry=c.geoms, crs="EPSG:4490")
+
+
+def ogr2ogr(path: Path, url: str, table: str) -> float:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    pg = (f"PG:dbname={parts.path.lstrip('/')} host={parts.hostname} port={parts.port} "
+          f"user={parts.username} password={parts.password or ''}")
+    source = f"/vsizip/{path}" if path.suffix == ".zip" else str(path)
+    encoding = ["--config", "SHAPE_ENCODING", "CP936"] if path.suffix == ".zip" else []  # told, as we detect it
+    start = time.perf_counter()
+    done = subprocess.run(["ogr2ogr", "-f", "PostgreSQL", pg, source, "-nln", table, "-overwrite", *encoding,
+                           "-lco", "GEOMETRY_NAME=geom", "-lco", "SPATIAL_INDEX=GIST",
+                           "--config", "PG_USE_COPY", "YES"],
+                          capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode:
+        sys.exit(f"ogr2ogr failed: {done.stderr}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=320982)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT / "platform"))
+    from gridcity.cluster import Cluster
+
+    cluster = Cluster.default()
+    cluster.ensure_database(DATABASE)
+    url = cluster.url(DATABASE)
+    os.environ["DATABASE_URL"] = url
+    try:
+        return run(url, args)
+    finally:
+        if not args.keep:
+            from django.conf import settings
+
+            if settings.configured:
+                from django.db import connections
+
+                connections.close_all()
+            admin = cluster.url()
+            import psycopg
+
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def run(url: str, args: argparse.Namespace) -> int:
+    setup(url)
+    from gridcity.cli import django_setup
+
+    django_setup()
+    import numpy as np
+    from django.db import connection
+
+    from democity.generate import generate_city
+    from democity.load import load_city
+    from importers import load
+    from layers.models import Component
+
+    city = generate_city(args.seed, args.scale)
+    c = city.components
+    n = len(c.codes)
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM layers_district")
+        empty = cur.fetchone()[0] == 0
+    if empty:
+        none = np.zeros(0, dtype=bool)
+        load_city(replace(city, components=replace(c, **{f: getattr(c, f)[none] for f in (
+            "codes", "classes", "names", "dept_admin", "dept_owner", "dept_maintain", "grids", "status",
+            "initial_date", "change_date", "location", "notes", "geoms")})))
+    print(f"{n:,} components; peak RSS after generating {rss_mb():,.0f} MB", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        gdf = component_frame(c)
+        shp_dir = folder / "shp"
+        shp_dir.mkdir()
+        points = gdf[gdf.geom_type == "Point"]  # a shapefile holds one geometry type: the point components
+        points.to_crs(4549).to_file(shp_dir / "census.shp", driver="ESRI Shapefile", encoding="GBK", engine="pyogrio")
+        sizes = {"census.zip": len(points), "census.gpkg": n}
+        (shp_dir / "census.cpg").unlink(missing_ok=True)
+        shp = folder / "census.zip"
+        subprocess.run(["zip", "-q", "-j", str(shp), *map(str, sorted(shp_dir.iterdir()))], check=True)
+        gpkg = folder / "census.gpkg"
+        gdf.to_file(gpkg, driver="GPKG", engine="pyogrio")
+        del gdf
+        actor = type("Actor", (), {"username": "bench", "role": "admin", "jurisdiction_code": ""})()
+        print(f"{'file, CRS, rows':<34}{'ogr2ogr':>9}{'import':>9}{'ratio':>7}{'re-import':>11}{'ratio':>7}  peak RSS")
+        for path in (shp, gpkg):
+            with connection.cursor() as cur:
+                cur.execute("TRUNCATE layers_component")  # not audited: setup of the scratch database only
+            limit = ogr2ogr(path, url, "bench_ogr2ogr")
+            start = time.perf_counter()
+            first = load.run("components", path, actor)
+            t_first = time.perf_counter() - start
+            start = time.perf_counter()
+            again = load.run("components", path, actor)
+            t_again = time.perf_counter() - start
+            rows = sizes[path.name]
+            assert first.counts.inserted == rows and first.rejected == 0, first.summary()
+            assert again.counts.unchanged == rows, again.summary()
+            assert Component.objects.count() == rows
+            label = f"{path.name} {first.crs} {rows:,}"
+            print(f"{label:<34}{limit:>8.2f}s{t_first:>8.2f}s{t_first / limit:>6.2f}×"
+                  f"{t_again:>10.2f}s{t_again / limit:>6.2f}×  {rss_mb():,.0f} MB", flush=True)
+    print("targets: import ≤ 2.00× ogr2ogr, unchanged re-import ≤ 1.00× ogr2ogr")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

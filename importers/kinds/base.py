@@ -1,0 +1,195 @@
+"""What every import kind shares: its fields, geometry rule, staging table and upsert by code.
+
+A kind names the layer it writes (``layers.registry``), the fields a file may carry (the stored
+ones have the model's field names, so identifiers in SQL come from the registry and the kind,
+never from the file), and its SQL validation. :meth:`Kind.upsert` is shared: rows with an
+``error`` in the report are left out; the rest are compared column by column with the stored
+rows of the same code, so a re-import updates only what changed and inserts only what is new.
+Columns the file does not carry are neither compared nor overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from psycopg import Cursor, sql
+
+from layers.editing import bulk_audit
+from layers.registry import Layer, registry
+
+from ..fields import Field, RowError
+
+STAGE, ERRORS, VALID = "import_stage", "import_errors", "import_valid"
+GEOMETRY_TYPES = {"point": ("Point",), "polygon": ("Polygon",), "line": ("LineString",),
+                  "any": ("Point", "LineString", "Polygon")}
+_LABELS = {"Point": "points", "LineString": "lines", "Polygon": "polygons"}
+
+
+@dataclass
+class Context:
+    """What SQL validation and the upsert need to know about this import."""
+
+    kind: Kind
+    jurisdiction: str
+    mapped: set[str]
+    retire_missing: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Counts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+
+
+class Kind:
+    """Base of the import kinds; subclasses set the class attributes and add SQL rules."""
+
+    name: str
+    layer_name: str
+    title: str
+    fields: tuple[Field, ...]
+    geometry: str = "any"
+    # Read from the file and checked, but not stored as such.
+    extra_fields: tuple[Field, ...] = ()
+    # Computed in SQL during validation: staging column → SQL type.
+    derived: dict[str, str] = {}
+    # Stored model columns → SQL expression over the staging row ``v`` (derived values).
+    computed: dict[str, str] = {}
+    required: tuple[str, ...] = ("code",)
+    key: str = "code"
+    # The staging column holding a class, for the QA duplicate rule (same class within 0.5 m).
+    class_field: str | None = None
+    # The status that --retire-missing sets, if the kind supports it.
+    retired_status: str | None = None
+
+    @property
+    def layer(self) -> Layer:
+        return registry.get(self.layer_name)
+
+    @property
+    def all_fields(self) -> tuple[Field, ...]:
+        return self.fields + self.extra_fields
+
+    def stage_columns(self) -> dict[str, str]:
+        return {"row_no": "integer", **{f.name: f.sql_type for f in self.all_fields},
+                "geom": "geometry(Geometry, 4490)", **self.derived}
+
+    # -- Python side, per batch -------------------------------------------------------------
+
+    def prepare(self, values: dict[str, list], rows: list[int], errors: list[RowError]) -> None:
+        """Kind-specific checks and normalisation of converted values (in place)."""
+
+    def check_geometries(self, geoms: np.ndarray, rows: np.ndarray, errors: list[RowError]) -> np.ndarray:
+        """Single-part geometries of the kind's type (2D); others become None with a row error."""
+        geoms = shapely.force_2d(geoms)
+        single = shapely.get_num_geometries(geoms) == 1
+        multi = np.isin(shapely.get_type_id(geoms), (4, 5, 6)) & single
+        geoms = np.where(multi, shapely.get_geometry(geoms, 0), geoms)
+        allowed = GEOMETRY_TYPES[self.geometry]
+        types = shapely.get_type_id(geoms)
+        names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
+                          "MultiPolygon", "GeometryCollection"], dtype=object)
+        out = geoms.copy()
+        for i in np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms)):
+            errors.append(RowError(int(rows[i]), "geometry", "", "required", "the row has no geometry"))
+            out[i] = None
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        wrong = present & ~np.isin(names[np.clip(types, 0, 7)], allowed)
+        for i in np.flatnonzero(wrong):
+            errors.append(RowError(int(rows[i]), "geometry", str(names[types[i]]), "geometry_type",
+                                   f"a {names[types[i]]}: {self.title} are "
+                                   f"{' or '.join(_LABELS[a] for a in allowed)} (one part each)"))
+            out[i] = None
+        return out
+
+    # -- SQL side ----------------------------------------------------------------------------
+
+    def validate(self, cur: Cursor, ctx: Context) -> None:
+        """Add the kind's SQL rules to the error table (subclasses call ``super()`` first)."""
+        duplicates(cur, self.key, self.fields[0].label)
+
+    def stored_fields(self, ctx: Context) -> list[str]:
+        """Model fields this import writes: those the file carries, in the kind's order."""
+        return [f.name for f in self.fields if f.name in ctx.mapped]
+
+    def upsert(self, cur: Cursor, ctx: Context) -> Counts:
+        layer = self.layer
+        table, valid_table = sql.Identifier(layer.table), sql.Identifier(VALID)
+        key, vkey = sql.Identifier(layer.column(self.key)), sql.Identifier(self.key)
+        pairs = [(layer.column(n), _value(layer, n)) for n in self.stored_fields(ctx)]
+        pairs += [(layer.column(n), sql.SQL(expr)) for n, expr in self.computed.items()]
+        geom = sql.Identifier(layer.column(layer.geometry_field))
+        cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT s.* FROM {} s WHERE NOT EXISTS "
+                            "(SELECT 1 FROM {} e WHERE e.row_no = s.row_no AND e.severity = 'error')").format(
+            valid_table, sql.Identifier(STAGE), sql.Identifier(ERRORS)))
+        valid = cur.rowcount
+        cur.execute(sql.SQL("CREATE INDEX ON {} ({})").format(valid_table, vkey))
+        cols = sql.SQL(", ").join([*(sql.Identifier(c) for c, _ in pairs), geom])
+        vals = sql.SQL(", ").join([*(v for _, v in pairs), sql.SQL("v.geom")])
+        differs = sql.SQL(" OR ").join(
+            [*(sql.SQL("t.{} IS DISTINCT FROM {}").format(sql.Identifier(c), v) for c, v in pairs),
+             sql.SQL("NOT (t.{} = v.geom)").format(geom)])
+        cur.execute(sql.SQL(
+            "UPDATE {table} t SET ({cols}, updated_at) = ROW({vals}, now()) FROM {valid} v "
+            "WHERE t.{key} = v.{vkey} AND ({differs})").format(
+            table=table, cols=cols, vals=vals, valid=valid_table, key=key, vkey=vkey, differs=differs))
+        updated = cur.rowcount
+        defaults = self.insert_defaults(ctx)
+        ins_cols = sql.SQL(", ").join([cols, *(sql.Identifier(c) for c in defaults)])
+        ins_vals = sql.SQL(", ").join([vals, *(sql.SQL(e) for e in defaults.values())])
+        # One audit entry for the statement, listing the new keys (the stored row is its after-image).
+        with bulk_audit(cur):
+            cur.execute(sql.SQL(
+                "INSERT INTO {table} ({cols}, created_at, updated_at) SELECT {vals}, now(), now() FROM {valid} v "
+                "WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = v.{vkey})").format(
+                table=table, cols=ins_cols, vals=ins_vals, valid=valid_table, key=key, vkey=vkey))
+            inserted = cur.rowcount
+        counts = Counts(inserted=inserted, updated=updated, unchanged=valid - inserted - updated)
+        if ctx.retire_missing:
+            counts.retired = self.retire(cur, ctx)
+        return counts
+
+    def insert_defaults(self, ctx: Context) -> dict[str, str]:
+        """Columns a new row needs that the file did not carry: column → SQL expression."""
+        return {}
+
+    def retire(self, cur: Cursor, ctx: Context) -> int:
+        raise NotImplementedError
+
+
+def _value(layer: Layer, name: str) -> sql.Composable:
+    """``v.name``, with an empty cell stored as the model field's default ('' for text) where NULL is not allowed."""
+    f = layer.model._meta.get_field(name)
+    value = sql.SQL("v.{}").format(sql.Identifier(name))
+    if f.null or f.is_relation:
+        return value
+    fallback = f.get_default() if f.has_default() else ("" if f.get_internal_type() == "CharField" else None)
+    return value if fallback is None else sql.SQL("coalesce({}, {})").format(value, sql.Literal(fallback))
+
+
+def add_errors(cur: Cursor, query: str, params: list | None = None) -> int:
+    """``INSERT INTO import_errors (row_no, field, value, rule, message, severity) <query>``."""
+    cur.execute(f"INSERT INTO {ERRORS} (row_no, field, value, rule, message, severity) " + query, params or [])
+    return cur.rowcount
+
+
+def duplicates(cur: Cursor, key: str, label: str) -> None:
+    """Every row whose key appears more than once in the file is rejected (which one is right is unknown)."""
+    add_errors(cur, sql.SQL(
+        "SELECT row_no, %s, {k}, 'unique_in_file', format('%%s %%s appears %%s times in the file (rows %%s)', "
+        "%s::text, {k}, n, rows_list), 'error' FROM (SELECT row_no, {k}, count(*) OVER w AS n, "
+        "string_agg(row_no::text, ', ') OVER w AS rows_list FROM {stage} WHERE {k} IS NOT NULL "
+        "WINDOW w AS (PARTITION BY {k} ORDER BY row_no ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+        ") d WHERE n > 1").format(k=sql.Identifier(key), stage=sql.Identifier(STAGE)).as_string(cur), [key, label])
+
+
+def rejected_by(cur: Cursor, where: str, field_name: str, value: str, rule: str, message: str,
+                params: list | None = None, severity: str = "error") -> int:
+    """One error per staging row matching ``where`` (SQL over alias ``s``; ``value``/``message`` are SQL)."""
+    return add_errors(cur, f"SELECT s.row_no, %s, {value}, %s, {message}, %s FROM {STAGE} s WHERE {where}",  # noqa: S608 (identifiers are module constants)
+                      [field_name, rule, severity, *(params or [])])

@@ -1,0 +1,16 @@
+"""Layers this package adds to the one registry (imported by ``ImportersConfig.ready``)."""
+
+from __future__ import annotations
+
+from layers.registry import Layer, Style, registry
+from layers.roles import EVERYONE
+
+from .models import QACell
+
+QA_CELLS = registry.register(Layer(
+    "qa_cells", "普查质检", QACell, "Polygon",
+    ("run", "kind", "cell", "rows", "attribute_share", "position_share", "omission_share", "passed"), (8, 22),
+    Style(light={"color": "#7d3c98", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.25},
+          dark={"color": "#d2b4de", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.3}),
+    EVERYONE, label_field="cell",
+))

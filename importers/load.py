@@ -1,0 +1,212 @@
+"""Running one import: open, map, transform, stage with COPY, validate in SQL, upsert — in one
+transaction attributed to the importing user, so it commits whole or leaves the database as it was.
+
+Imports of the same layer take a transaction-level advisory lock and so never interleave (a
+second one waits for the first). ``dry_run`` does everything, reports, and rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+from django.db import connection, transaction
+from psycopg import Cursor, sql
+
+from layers.access import Actor, check_edit
+from layers.editing import acting_as
+
+from . import crs as crsmod
+from . import kinds, mapping
+from . import qa as qa_report
+from .errors import BadMapping, MissingCRS
+from .fields import RowError, convert
+from .kinds.base import ERRORS, STAGE, VALID, Context, Counts, Kind
+from .readers import Batch, Source, open_file
+
+
+@dataclass
+class Options:
+    crs: str | None = None
+    mapping: str | Path | None = None
+    encoding: str | None = None
+    layer: str | None = None
+    dry_run: bool = False
+    retire_missing: bool = False
+    qa: bool = False
+    expected: int | None = None
+    qa_run: str | None = None
+
+
+@dataclass
+class Result:
+    """What an import did: counts, the CRS and format used, and every rejected row / warning."""
+
+    kind: str
+    file: str
+    format: str
+    crs: str
+    rows: int = 0
+    counts: Counts = field(default_factory=Counts)
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    qa: qa_report.QAReport | None = None
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for e in self.errors if e.severity == "warning")
+
+    def summary(self) -> dict[str, object]:
+        c = self.counts
+        return {"kind": self.kind, "file": self.file, "format": self.format, "crs": self.crs, "rows": self.rows,
+                "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged, "rejected": self.rejected,
+                "retired": c.retired, "warnings": self.warnings, "ignored_columns": self.ignored_columns,
+                "dry_run": self.dry_run}
+
+
+# Called with the rows read since the last call; what it returns is ignored (tqdm.update returns a bool).
+Progress = Callable[[int], object]
+
+
+def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None = None,
+        progress: Progress | None = None) -> Result:
+    """Import ``path`` as ``kind_name`` for ``actor`` (role and jurisdiction apply)."""
+    options = options or Options()
+    kind = kinds.get(kind_name)
+    check_edit(kind.layer, actor)
+    opened = open_file(path, layer=options.layer, encoding=options.encoding)
+    source = opened.source
+    try:
+        source_crs = _source_crs(source, options, Path(path).name)
+        override = mapping.load_override(options.mapping)
+        names = {f.name for f in kind.all_fields} | set(mapping.COORDINATES)
+        mapped, unused = mapping.resolve(source.columns, names, override)
+        _check_columns(kind, source, mapped)
+        result = Result(kind.name, Path(path).name, opened.fmt, source_crs.name, ignored_columns=unused,
+                        dry_run=options.dry_run)
+        ctx = Context(kind, actor.jurisdiction_code or "", set(mapped), options.retire_missing)
+        with acting_as(actor.username), connection.cursor() as wrapper, connection.wrap_database_errors:
+            cur: Cursor = wrapper.cursor
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"gridcity.import.{kind.layer.table}"])
+            # Many short set-based statements: JIT compilation costs more than it saves on each.
+            cur.execute("SET LOCAL jit = off")
+            _create_tables(cur, kind)
+            for batch in source.batches():
+                result.rows += _stage(cur, kind, batch, mapped, source_crs)
+                if progress:
+                    progress(len(batch.rows))
+            cur.execute(f"CREATE INDEX ON {STAGE} ({kind.key}); ANALYZE {STAGE}")
+            kind.validate(cur, ctx)
+            if options.qa:
+                result.qa = qa_report.compute(cur, kind.name, kind.layer.table, kind.key, kind.class_field,
+                                              options.expected)
+                if not options.dry_run:
+                    qa_report.store(result.qa, options.qa_run or _stamp(), kind.name)
+            result.counts = kind.upsert(cur, ctx)
+            result.errors = _errors(cur)
+            result.rejected = len({e.row for e in result.errors if e.severity == "error"})
+            _drop_tables(cur)
+            if options.dry_run:
+                transaction.set_rollback(True)
+        return result
+    finally:
+        source.close()
+
+
+def _stamp() -> str:
+    from django.utils import timezone
+
+    return timezone.now().strftime("cli-%Y%m%d-%H%M%S")
+
+
+def _source_crs(source: Source, options: Options, name: str) -> crsmod.SourceCRS:
+    if options.crs:
+        return crsmod.parse(options.crs)
+    if source.crs is None:
+        raise MissingCRS(f"{name} does not say its CRS (no .prj / no CRS in the file): name it with --crs, "
+                         "e.g. --crs EPSG:4490, EPSG:4549, gcj02", field="crs")
+    return source.crs
+
+
+def _check_columns(kind: Kind, source: Source, mapped: dict[str, str]) -> None:
+    for name in kind.required:
+        if name not in mapped:
+            label = next(f.label for f in kind.all_fields if f.name == name)
+            raise BadMapping(f"the file has no {label} column (columns: {', '.join(source.columns)}); "
+                             "rename it or map it with --mapping", field=name, rule="required_column")
+    if not source.has_geometry and not ({"lon", "lat"} <= set(mapped) or {"east", "north"} <= set(mapped)
+                                        or "wkt" in mapped):
+        raise BadMapping(f"the table has no coordinate columns (columns: {', '.join(source.columns)}): give "
+                         "经度/纬度, X坐标 (northing)/Y坐标 (easting) or a WKT column, or map them with --mapping",
+                         field="geometry", rule="required_column")
+
+
+def _create_tables(cur: Cursor, kind: Kind) -> None:
+    """The staging and error tables (temporary; dropped at the end even inside an outer transaction)."""
+    _drop_tables(cur)
+    columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
+                                 for c, t in kind.stage_columns().items())
+    cur.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(sql.Identifier(STAGE), columns))
+    cur.execute(f"CREATE TEMP TABLE {ERRORS} (row_no integer, field text, value text, rule text, message text, "
+                "severity text) ON COMMIT DROP")
+
+
+def _drop_tables(cur: Cursor) -> None:
+    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {ERRORS}, {VALID}")
+
+
+def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) -> np.ndarray:
+    """The batch's geometries in the source CRS: the file's, or built from coordinate columns."""
+    if batch.geoms is not None:
+        return batch.geoms
+    if "wkt" in mapped:
+        raw = [str(v) if v not in (None, "") else None for v in batch.columns[mapped["wkt"]]]
+        return shapely.from_wkt(raw, on_invalid="warn") if raw else np.array([], dtype=object)
+    xname, yname = ("lon", "lat") if {"lon", "lat"} <= set(mapped) else ("east", "north")
+    coords = []
+    for axis in (xname, yname):
+        values = np.full(len(batch.rows), np.nan)
+        for i, (row, cell) in enumerate(zip(batch.rows, batch.columns[mapped[axis]], strict=True)):
+            try:
+                values[i] = float(cell)
+            except (TypeError, ValueError):
+                errors.append(RowError(int(row), axis, "" if cell is None else str(cell), "number",
+                                       f"{mapped[axis]} {cell!r} is not a number"))
+        coords.append(values)
+    points = shapely.points(np.column_stack(coords))
+    points[~(np.isfinite(coords[0]) & np.isfinite(coords[1]))] = None
+    return points
+
+
+def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source_crs: crsmod.SourceCRS) -> int:
+    errors: list[RowError] = []
+    rows = [int(r) for r in batch.rows]
+    geoms = kind.check_geometries(_geometries(batch, mapped, errors), batch.rows, errors)
+    present = ~shapely.is_missing(geoms)
+    if present.any():
+        geoms[present] = source_crs.geometries_to_storage(geoms[present], batch.rows[present])
+    values = {f.name: convert(f, batch.columns[mapped[f.name]], rows, errors) if f.name in mapped
+              else [None] * len(rows) for f in kind.all_fields}
+    kind.prepare(values, rows, errors)
+    wkb = shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=True, include_srid=True)
+    names = ["row_no", *values, "geom"]
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names)))) as copy:
+        for i, row in enumerate(rows):
+            copy.write_row([row, *(column[i] for column in values.values()), wkb[i]])
+    if errors:
+        with cur.copy(f"COPY {ERRORS} (row_no, field, value, rule, message, severity) FROM STDIN") as copy:
+            for error in errors:
+                copy.write_row(error.as_tuple())
+    return len(rows)
+
+
+def _errors(cur: Cursor) -> list[RowError]:
+    cur.execute(f"SELECT row_no, field, coalesce(value, ''), rule, message, severity FROM {ERRORS} "  # noqa: S608
+                "ORDER BY row_no, severity, field")
+    return [RowError(*r) for r in cur.fetchall()]

@@ -1,0 +1,63 @@
+"""The import job table: API uploads queue here and a worker (thread or process) runs them.
+
+This is the PostgreSQL-backed queue the importers use instead of procrastinate (see
+``importers.jobs``): a job is claimed with ``SELECT … FOR UPDATE SKIP LOCKED``, so several
+workers never run the same one, and its progress is written on a separate autocommit connection
+so ``GET /api/imports/{id}/`` sees it while the import's own transaction is still open.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.gis.db import models as gis_models
+from django.db import models
+
+
+class ImportJob(models.Model):
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATUSES = [(QUEUED, "排队"), (RUNNING, "导入中"), (DONE, "完成"), (FAILED, "失败")]
+
+    kind = models.CharField("类型", max_length=32)
+    file_name = models.CharField("文件名", max_length=255)
+    path = models.CharField("存放路径", max_length=500)
+    options = models.JSONField("选项", default=dict)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="import_jobs")
+    status = models.CharField("状态", max_length=8, choices=STATUSES, default=QUEUED, db_index=True)
+    rows_done = models.PositiveIntegerField("已读行数", default=0)
+    rows_total = models.PositiveIntegerField("总行数", null=True, blank=True)
+    summary = models.JSONField("结果", null=True, blank=True)
+    report = models.JSONField("错误报告", null=True, blank=True)
+    error = models.JSONField("失败原因", null=True, blank=True)
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导入任务"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.id} {self.kind} {self.file_name} ({self.status})"
+
+
+class QACell(models.Model):
+    """One km² cell of a census QA report (SPEC §5.1), shown on the map as pass/fail."""
+
+    run = models.CharField("质检批次", max_length=64, db_index=True, help_text="import job id or CLI run stamp")
+    kind = models.CharField("类型", max_length=32)
+    cell = models.CharField("网格", max_length=32)
+    rows = models.PositiveIntegerField("记录数")
+    attribute_share = models.FloatField("属性错误率")
+    position_share = models.FloatField("位置错误率")
+    omission_share = models.FloatField("遗漏率")
+    passed = models.BooleanField("合格")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    geom = gis_models.PolygonField("范围", srid=4490)
+
+    class Meta:
+        verbose_name = "普查质检网格"
+        ordering = ["run", "cell"]
+
+    def __str__(self) -> str:
+        return f"QA {self.run} {self.cell} {'合格' if self.passed else '不合格'}"

@@ -1,0 +1,347 @@
+"""One reader per file format behind one small interface: open a file, get its columns, CRS and
+row count, then stream it in batches (memory stays flat with file size).
+
+- zipped Shapefile (or a bare ``.shp`` with its siblings), GeoPackage, GeoJSON: read by GDAL
+  through pyogrio; a Shapefile's encoding comes from its ``.cpg``, else from ``--encoding``, else
+  it is detected (UTF-8, or GB18030, the superset of GBK that most Chinese shapefiles use);
+- CSV and XLSX with coordinate columns (or a WKT column): csv / openpyxl (read-only, streamed).
+
+A :class:`Batch` carries the rows' 1-based numbers as the user sees them (feature order for
+GIS files; the spreadsheet row, header = 1, for CSV/XLSX), the raw column values and, for GIS
+files, the geometries in the file's CRS.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pyogrio
+import shapely
+
+from . import crs as crsmod
+from .errors import UnknownEncoding, UnreadableFile
+
+BATCH_ROWS = 20_000
+_CHUNK = 1 << 20
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
+
+
+@dataclass
+class Batch:
+    rows: np.ndarray
+    columns: dict[str, list]
+    geoms: np.ndarray | None = None
+
+
+class Source(Protocol):
+    """An opened import file (read-only members: a reader may narrow them, e.g. ``count: int``)."""
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    @property
+    def crs(self) -> crsmod.SourceCRS | None:
+        """The CRS the file states, if any."""
+
+    @property
+    def count(self) -> int | None:
+        """The number of features, when known before reading (GIS files)."""
+
+    @property
+    def has_geometry(self) -> bool: ...
+
+    @property
+    def encoding(self) -> str | None: ...
+
+    def batches(self, size: int = BATCH_ROWS) -> Iterator[Batch]: ...
+
+    def close(self) -> None: ...
+
+
+def detect_encoding(path: Path, offset: int = 0) -> str:
+    """``utf-8`` if every byte from ``offset`` decodes as UTF-8, else ``gb18030`` if that decodes."""
+    for encoding in ("utf-8", "gb18030"):
+        if _decodes(path, encoding, offset):
+            return encoding
+    raise UnknownEncoding(f"{path.name}: the text is neither UTF-8 nor GBK/GB18030; give --encoding",
+                          field="encoding")
+
+
+def _decodes(path: Path, encoding: str, offset: int = 0) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        try:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _check_encoding(path: Path, encoding: str | None, offset: int = 0) -> str:
+    """The encoding to read ``path`` with: the named one (verified) or a detected one."""
+    if encoding is None:
+        return detect_encoding(path, offset)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UnknownEncoding(f"unknown encoding {encoding!r}; use utf-8 or gbk", field="encoding") from None
+    if not _decodes(path, encoding, offset):
+        hint = next((e for e in ("utf-8", "gb18030") if e != encoding and _decodes(path, e, offset)), None)
+        raise UnknownEncoding(
+            f"{path.name} is not valid {encoding}" + (f"; it reads as {hint} (try --encoding {hint})" if hint else ""),
+            field="encoding")
+    return encoding
+
+
+class OGRSource:
+    """A Shapefile, GeoPackage or GeoJSON layer read through pyogrio (GDAL)."""
+
+    has_geometry = True
+
+    def __init__(self, path: Path, layer: str | None, encoding: str | None, keep: object = None):
+        self.path, self.encoding, self._keep = path, encoding, keep
+        try:
+            layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+        except Exception as exc:  # GDAL raises its own DataSourceError family
+            raise UnreadableFile(f"{path.name} cannot be opened by GDAL: {exc}", field="file") from None
+        if layer is None and len(layers) != 1:
+            raise UnreadableFile(f"{path.name} holds {len(layers)} layers ({', '.join(layers) or 'none'}); "
+                                 "name one with --layer", field="layer")
+        if layer is not None and layer not in layers:
+            raise UnreadableFile(f"{path.name} has no layer {layer!r}; layers: {', '.join(layers)}", field="layer")
+        self.layer = layer or layers[0]
+        try:
+            info = pyogrio.read_info(path, layer=self.layer, encoding=encoding, force_feature_count=True)
+        except Exception as exc:
+            raise UnreadableFile(f"{path.name}: {exc}", field="file") from None
+        self.columns = [str(c) for c in info["fields"]]
+        self.count = int(info["features"])
+        if self.count <= 0:
+            raise UnreadableFile(f"{path.name} has no features", field="file", rule="not_empty")
+        self.crs = crsmod.from_wkt(info["crs"], path.name) if info.get("crs") else None
+
+    def batches(self, size: int = BATCH_ROWS) -> Iterator[Batch]:
+        for start in range(0, self.count or 0, size):
+            try:
+                _, _, wkb, values = pyogrio.raw.read(
+                    self.path, layer=self.layer, encoding=self.encoding, skip_features=start, max_features=size)[:4]
+            except Exception as exc:
+                raise UnreadableFile(f"{self.path.name}: reading features from {start + 1} failed: {exc}",
+                                     field="file") from None
+            geoms = shapely.from_wkb(wkb)
+            rows = np.arange(start + 1, start + 1 + len(geoms))
+            yield Batch(rows, {c: list(v) for c, v in zip(self.columns, values, strict=True)}, geoms)
+
+    def close(self) -> None:
+        if hasattr(self._keep, "cleanup"):
+            self._keep.cleanup()
+
+
+def _open_shapefile(shp: Path, encoding: str | None, keep: object = None) -> OGRSource:
+    parts = {ext: found for ext in SHAPEFILE_PARTS if (found := _sibling(shp, ext)) is not None}
+    missing = [shp.with_suffix(ext).name for ext in SHAPEFILE_PARTS if ext not in parts]
+    if missing:
+        raise UnreadableFile(f"the shapefile {shp.name} lacks {', '.join(missing)}: a shapefile needs "
+                             ".shp, .shx and .dbf (and .prj for its CRS)", field="file", rule="shapefile_parts")
+    cpg = _sibling(shp, ".cpg")
+    if encoding is None and cpg is not None:
+        encoding = cpg.read_text(encoding="ascii", errors="replace").strip() or None
+    dbf = parts[".dbf"]
+    with dbf.open("rb") as fh:
+        head = fh.read(32)
+    header = int.from_bytes(head[8:10], "little") if len(head) == 32 else 0
+    encoding = _check_encoding(dbf, _python_codec(encoding), offset=header)  # the records, not the header
+    _repair_field_names(dbf, encoding, header)
+    return OGRSource(parts[".shp"], None, encoding, keep)
+
+
+def _repair_field_names(dbf: Path, encoding: str, header: int) -> None:
+    """Drop the half character a writer left when it cut a field name at 10 bytes (GDAL does, for
+    UTF-8 Chinese names): ``主管部门`` arrives as ``主管部`` plus one stray byte. Works on the extracted copy."""
+    with dbf.open("r+b") as fh:
+        descriptors = fh.read(header)
+        for start in range(32, header - 31, 32):
+            if descriptors[start] == 0x0D:
+                break
+            raw = descriptors[start:start + 11].split(b"\0", 1)[0]
+            name = raw
+            while name:
+                try:
+                    name.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    name = name[:-1]
+            if name != raw:
+                fh.seek(start)
+                fh.write(name.ljust(11, b"\0"))
+
+
+def _python_codec(name: str | None) -> str | None:
+    """A .cpg / user encoding name as Python spells it (``936`` and ``CP936`` are GBK)."""
+    if name is None:
+        return None
+    key = name.strip().lower()
+    return {"936": "gbk", "cp936": "gbk", "gbk": "gbk", "65001": "utf-8", "utf8": "utf-8"}.get(key, key)
+
+
+def _sibling(shp: Path, ext: str) -> Path | None:
+    """``shp``'s sibling with ``ext`` in any letter case."""
+    for candidate in shp.parent.glob(shp.stem + ".*"):
+        if candidate.suffix.lower() == ext:
+            return candidate
+    return None
+
+
+def _open_zip(path: Path, encoding: str | None) -> OGRSource:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if archive.testzip() is not None:
+                raise zipfile.BadZipFile("a member fails its CRC check")
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            shps = [m for m in members if m.filename.lower().endswith(".shp")]
+            if len(shps) != 1:
+                raise UnreadableFile(f"{path.name} must hold exactly one .shp, it holds {len(shps)}",
+                                     field="file", rule="shapefile_parts")
+            stem = Path(shps[0].filename).stem
+            tmp = tempfile.TemporaryDirectory(prefix="gridcity-import-")
+            for member in members:
+                name = Path(member.filename)
+                if name.stem == stem:  # only the shapefile's own parts, by base name (no path traversal)
+                    (Path(tmp.name) / name.name).write_bytes(archive.read(member))
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise UnreadableFile(f"{path.name} is not a readable zip archive ({exc})", field="file",
+                             rule="readable_zip") from None
+    try:
+        return _open_shapefile(Path(tmp.name) / Path(shps[0].filename).name, encoding, keep=tmp)
+    except BaseException:
+        tmp.cleanup()
+        raise
+
+
+def _open_copied_shapefile(shp: Path, encoding: str | None) -> OGRSource:
+    """A bare ``.shp`` and its siblings, copied aside (field names may need repair)."""
+    import shutil
+
+    tmp = tempfile.TemporaryDirectory(prefix="gridcity-import-")
+    for part in shp.parent.glob(shp.stem + ".*"):
+        shutil.copy(part, Path(tmp.name) / part.name)
+    try:
+        return _open_shapefile(Path(tmp.name) / shp.name, encoding, keep=tmp)
+    except BaseException:
+        tmp.cleanup()
+        raise
+
+
+class TableSource:
+    """A CSV or XLSX sheet: the first row holds the headers; positions are in coordinate columns."""
+
+    has_geometry = False
+    crs = None
+
+    def __init__(self, path: Path, encoding: str | None):
+        self.path = path
+        self.is_xlsx = path.suffix.lower() == ".xlsx"
+        self.encoding = None if self.is_xlsx else _check_encoding(path, encoding)
+        rows = self._rows()
+        try:
+            self.columns = [str(h).strip() if h is not None else "" for h in next(rows)]
+        except StopIteration:
+            raise UnreadableFile(f"{path.name} is empty", field="file", rule="not_empty") from None
+        self.count = None
+        if next(rows, None) is None:
+            raise UnreadableFile(f"{path.name} has a header but no rows", field="file", rule="not_empty")
+
+    def _rows(self) -> Iterator[list]:
+        if self.is_xlsx:
+            import openpyxl
+
+            try:
+                book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            except Exception as exc:  # zip or XML damage inside the workbook
+                raise UnreadableFile(f"{self.path.name} is not a readable XLSX workbook ({exc})",
+                                     field="file") from None
+            try:
+                for row in book.worksheets[0].iter_rows(values_only=True):
+                    if any(v not in (None, "") for v in row):
+                        yield [_cell(v) for v in row]
+            finally:
+                book.close()
+            return
+        with self.path.open(encoding="utf-8-sig" if self.encoding == "utf-8" else self.encoding, newline="") as fh:
+            for row in csv.reader(fh):
+                if any(v.strip() for v in row):
+                    yield row
+
+    def batches(self, size: int = BATCH_ROWS) -> Iterator[Batch]:
+        rows = self._rows()
+        next(rows)
+        width = len(self.columns)
+        numbers: list[int] = []
+        buffer: list[list] = []
+        line = 1
+        for row in rows:
+            line += 1
+            numbers.append(line)
+            buffer.append((row + [None] * width)[:width])
+            if len(buffer) == size:
+                yield self._batch(numbers, buffer)
+                numbers, buffer = [], []
+        if buffer:
+            yield self._batch(numbers, buffer)
+
+    def _batch(self, numbers: list[int], buffer: list[list]) -> Batch:
+        columns = {c: [r[i] for r in buffer] for i, c in enumerate(self.columns)}
+        return Batch(np.asarray(numbers), columns)
+
+    def close(self) -> None:
+        """Nothing held open between batches."""
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class Opened:
+    source: Source
+    fmt: str
+
+
+FORMATS = {".zip": "shapefile", ".shp": "shapefile", ".gpkg": "geopackage", ".geojson": "geojson",
+           ".json": "geojson", ".csv": "csv", ".xlsx": "xlsx"}
+
+
+def open_file(path: str | Path, *, layer: str | None = None, encoding: str | None = None) -> Opened:
+    """Open ``path`` with the reader its extension names (refusing empty and unknown files)."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise UnreadableFile(f"{path.name}: unknown format; use one of {', '.join(sorted(FORMATS))}",
+                             field="file", rule="format")
+    if not path.is_file() or path.stat().st_size == 0:
+        raise UnreadableFile(f"{path.name} is empty or missing", field="file", rule="not_empty")
+    if path.suffix.lower() == ".zip":
+        source: Source = _open_zip(path, encoding)
+    elif fmt == "shapefile":
+        source = _open_copied_shapefile(path, encoding)
+    elif fmt in ("csv", "xlsx"):
+        source = TableSource(path, encoding)
+    else:
+        source = OGRSource(path, layer, encoding)
+    return Opened(source, fmt)

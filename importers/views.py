@@ -1,0 +1,138 @@
+"""``POST /api/imports/`` (multipart upload → a queued job) and ``GET /api/imports/{id}/`` (status,
+progress, summary, error report); ``GET /api/imports/{id}/errors.csv`` for a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from layers.access import check_edit
+from layers.errors import BadParameter
+from layers.roles import ADMIN
+
+from . import jobs, kinds
+from .errors import FileTooLarge, JobNotFound
+from .models import ImportJob
+from .readers import FORMATS
+from .report import COLUMNS
+
+OPTION_FIELDS = ("crs", "encoding", "layer")
+FLAGS = ("dry_run", "retire_missing", "qa")
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "GRIDCITY_IMPORT_MAX_BYTES", os.environ.get("GRIDCITY_IMPORT_MAX_BYTES",
+                                                                              str(500 * 1024 * 1024))))
+
+
+def upload_dir() -> Path:
+    folder = Path(os.environ.get("GRIDCITY_IMPORT_DIR") or Path(tempfile.gettempdir()) / "gridcity-imports")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def describe(job: ImportJob) -> dict[str, object]:
+    return {"id": job.id, "kind": job.kind, "file": job.file_name, "status": job.status,
+            "progress": {"rows_done": job.rows_done, "rows_total": job.rows_total},
+            "summary": job.summary, "errors": job.report, "failure": job.error,
+            "created_at": job.created_at, "started_at": job.started_at, "finished_at": job.finished_at,
+            "url": f"/api/imports/{job.id}/", "errors_csv": f"/api/imports/{job.id}/errors.csv"}
+
+
+def _save(upload, suffix: str) -> Path:
+    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+    with target.open("wb") as fh:
+        for chunk in upload.chunks():
+            fh.write(chunk)
+    return target
+
+
+class ImportList(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        """Upload a file (field ``file``) with ``kind`` and options; returns the queued job (202)."""
+        limit = max_bytes()
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + 1024 * 1024:
+            raise FileTooLarge(f"the upload exceeds the import size limit of {limit:,} bytes", field="file")
+        kind = kinds.get(str(request.data.get("kind", "")))
+        check_edit(kind.layer, request.user)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise BadParameter("send the file as multipart field 'file'", field="file", rule="required")
+        if upload.size > limit:
+            raise FileTooLarge(f"{upload.name} has {upload.size:,} bytes; the import size limit is {limit:,}",
+                               field="file")
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in FORMATS:
+            raise BadParameter(f"{upload.name}: unknown format; use one of {', '.join(sorted(FORMATS))}",
+                               field="file", rule="format")
+        options: dict[str, object] = {k: str(request.data[k]) for k in OPTION_FIELDS if request.data.get(k)}
+        options.update({k: str(request.data.get(k, "")).lower() in ("1", "true", "yes", "on") for k in FLAGS})
+        if request.FILES.get("mapping") is not None:
+            mapping = request.FILES["mapping"]
+            options["mapping"] = str(_save(mapping, Path(mapping.name).suffix.lower() or ".json"))
+        if request.data.get("expected"):
+            options["expected"] = params_int(request.data["expected"], "expected")
+        job = ImportJob.objects.create(kind=kind.name, file_name=upload.name, path=str(_save(upload, suffix)),
+                                       options=options, user=request.user)
+        jobs.submit(job)
+        job.refresh_from_db()
+        return Response(describe(job), status=202)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        """This user's imports (an admin sees everyone's), newest first."""
+        return Response({"imports": [describe(j) for j in _visible(request)[:50]]})
+
+
+def params_int(value: object, name: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise BadParameter(f"{name} must be a whole number, got {value!r}", field=name) from None
+
+
+def _visible(request: Request):
+    rows = ImportJob.objects.all()
+    return rows if request.user.role == ADMIN else rows.filter(user=request.user)
+
+
+def _job(request: Request, pk: int) -> ImportJob:
+    job = _visible(request).filter(pk=pk).first()
+    if job is None:
+        raise JobNotFound(f"no import {pk} of yours", field="id")
+    return job
+
+
+class ImportDetail(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(describe(_job(request, pk)))
+
+
+class ImportErrorsCsv(APIView):
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        job = _job(request, pk)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(COLUMNS)
+        writer.writerows([e[c] for c in COLUMNS] for e in job.report or [])
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
+        return response

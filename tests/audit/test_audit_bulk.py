@@ -1,0 +1,84 @@
+"""Bulk mode of the audit log (``layers.editing.bulk_audit``, audit migration 0002): an INSERT
+statement is one entry listing the inserted keys; UPDATE and DELETE stay per row with
+before/after; outside bulk mode nothing changes."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from audit.models import AuditEntry
+from layers.editing import acting_as, bulk_audit
+from layers.models import Component
+
+INSERT = """
+INSERT INTO layers_component (code, component_class_id, name, dept_admin, dept_owner, dept_maintain, status,
+  data_source, location_desc, note, photos, unit_grid_id, geom, created_at, updated_at)
+SELECT '32098201010002' || lpad(i::text, 2, '0'), '0101', 'bulk ' || i, '', '', '', '完好', '', '', '', '[]'::jsonb,
+  '320982001001001', ST_SetSRID(ST_MakePoint(120.41 + i * 0.001, 33.11), 4490), now(), now()
+FROM generate_series(1, %s) i
+"""
+
+
+def new_entries(since: int) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(id__gt=since, table_name="layers_component").order_by("id"))
+
+
+def last_id() -> int:
+    return AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def test_bulk_insert_is_one_entry_listing_the_keys(city) -> None:
+    since = last_id()
+    with acting_as("loader"), connection.cursor() as wrapper, bulk_audit(wrapper.cursor):
+        wrapper.execute(INSERT, [3])
+    ids = sorted(Component.objects.filter(name__startswith="bulk ").values_list("id", flat=True))
+    [entry] = new_entries(since)
+    assert (entry.actor, entry.action, entry.row_id, entry.before) == ("loader", "INSERT", "*", None)
+    assert entry.after == {"bulk": True, "rows": 3, "keys": [str(i) for i in ids]}
+    assert entry.at is not None
+
+
+def test_bulk_mode_ends_with_the_block_and_empty_inserts_log_nothing(city) -> None:
+    since = last_id()
+    with acting_as("loader"), connection.cursor() as wrapper:
+        with bulk_audit(wrapper.cursor):
+            wrapper.execute(INSERT, [0])
+        assert new_entries(since) == []
+        wrapper.execute(INSERT, [2])  # after the block: per row again
+    logged = new_entries(since)
+    assert [(e.action, e.before) for e in logged] == [("INSERT", None)] * 2
+    assert {e.after["name"] for e in logged} == {"bulk 1", "bulk 2"}
+    assert all(e.row_id == str(e.after["id"]) for e in logged)
+
+
+def test_updates_and_deletes_stay_per_row_in_bulk_mode(city) -> None:
+    pk = city.components["3209820102000001"].pk
+    since = last_id()
+    with acting_as("loader"), connection.cursor() as wrapper, bulk_audit(wrapper.cursor):
+        wrapper.execute("UPDATE layers_component SET note = 'bulk note' WHERE id = %s", [pk])
+        wrapper.execute("DELETE FROM layers_component WHERE id = %s", [pk])
+    update, delete = new_entries(since)
+    assert (update.action, update.row_id, update.actor) == ("UPDATE", str(pk), "loader")
+    assert (update.before["note"], update.after["note"]) == ("", "bulk note")
+    assert (delete.action, delete.row_id, delete.after) == ("DELETE", str(pk), None)
+    assert delete.before["note"] == "bulk note"
+
+
+def test_outside_bulk_mode_inserts_are_logged_per_row(city) -> None:
+    since = last_id()
+    with acting_as("editor"), connection.cursor() as wrapper:
+        wrapper.execute(INSERT, [2])
+    logged = new_entries(since)
+    assert len(logged) == 2
+    assert all(e.row_id != "*" and e.after["code"].startswith("32098201010002") for e in logged)
+
+
+def test_auditors_find_a_bulk_inserted_row_by_its_id(city) -> None:
+    with acting_as("loader"), connection.cursor() as wrapper, bulk_audit(wrapper.cursor):
+        wrapper.execute(INSERT, [2])
+    pk = Component.objects.get(name="bulk 2").pk
+    body = city.clients["auditor"].get("/api/audit/", {"table_name": "layers_component", "row_id": pk}).json()
+    assert body["total"] == 1
+    [entry] = body["entries"]
+    assert (entry["actor"], entry["action"], entry["row_id"]) == ("loader", "INSERT", "*")
+    assert str(pk) in entry["after"]["keys"]

@@ -1,0 +1,81 @@
+"""POST /api/imports/ → a job; GET /api/imports/{id}/ → status, progress, counts, error report."""
+
+from __future__ import annotations
+
+import pytest
+from import_files import frame, write_csv
+from test_importers_components import HEADER, PLANTED
+
+from importers.models import ImportJob
+from layers.models import Component
+
+
+@pytest.fixture(autouse=True)
+def inline_jobs(settings):
+    settings.GRIDCITY_IMPORT_RUNNER = "inline"
+
+
+def upload(client, path, **data):
+    with path.open("rb") as fh:
+        return client.post("/api/imports/", {"file": fh, **data}, format="multipart")
+
+
+def test_upload_runs_job_and_reports(city, tmp_path):
+    path = write_csv(tmp_path / "planted.csv", HEADER, PLANTED)
+    response = upload(city.clients["admin"], path, kind="components", crs="EPSG:4490")
+    assert response.status_code == 202, response.json()
+    body = response.json()
+    assert body["status"] == "done"
+    assert (body["summary"]["inserted"], body["summary"]["rejected"]) == (2, 10)
+    assert body["progress"]["rows_done"] == len(PLANTED)
+    detail = city.clients["admin"].get(body["url"]).json()
+    assert detail["errors"][0] == {"row": 3, "field": "code", "value": "320982010100020", "rule": "code_format",
+                                   "message": detail["errors"][0]["message"], "severity": "error"}
+    csv_text = city.clients["admin"].get(body["errors_csv"]).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == "row,field,value,rule,message,severity"
+    assert len(csv_text.splitlines()) == 1 + len(detail["errors"])
+
+
+def test_surveyor_upload_scoped_to_jurisdiction(city, tmp_path):
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    body = upload(city.clients["surveyor"], path, kind="components").json()
+    assert (body["summary"]["inserted"], body["summary"]["rejected"]) == (2, 1)
+    assert body["errors"][0]["rule"] == "jurisdiction"
+    # another user does not see the job
+    assert city.clients["planner"].get(body["url"]).status_code == 404
+
+
+def test_role_without_right_refused_before_upload_is_kept(city, tmp_path):
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    response = upload(city.clients["dispatcher"], path, kind="components")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["rule"] == "role"
+    assert not ImportJob.objects.exists()
+    assert upload(city.anonymous, path, kind="components").status_code == 401
+
+
+def test_file_over_size_limit(city, tmp_path, settings):
+    settings.GRIDCITY_IMPORT_MAX_BYTES = 100
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    response = upload(city.clients["admin"], path, kind="components")
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["rule"] == "size_limit"
+
+
+def test_bad_file_fails_job_with_message(city, tmp_path):
+    path = tmp_path / "census.zip"
+    path.write_bytes(b"not a zip at all")
+    before = Component.objects.count()
+    body = upload(city.clients["admin"], path, kind="components").json()
+    assert body["status"] == "failed"
+    assert body["failure"]["errors"][0]["rule"] == "readable_zip"
+    assert Component.objects.count() == before
+
+
+def test_unknown_kind(city, tmp_path):
+    path = write_csv(tmp_path / "c.csv", ["标识码"], [["1"]])
+    response = upload(city.clients["admin"], path, kind="bicycles")
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "kind"

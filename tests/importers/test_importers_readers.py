@@ -1,0 +1,98 @@
+"""Each reader and CRS round-trips a sample into the right place (files written by real drivers)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from import_files import EXPECTED_GRID, SAMPLE, frame, project, to_offset, write_csv, write_xlsx, zipped_shapefile
+
+from importers import load
+from layers.models import Component
+
+LON = np.array([r[3] for r in SAMPLE])
+LAT = np.array([r[4] for r in SAMPLE])
+TOLERANCE = 1e-7  # degrees, ≈1 cm
+
+
+def imported(result, tolerance: float = TOLERANCE) -> None:
+    """The sample landed: three inserted, each in its grid, at its position, with its Chinese name."""
+    assert result.counts.inserted == 3, result.errors
+    assert result.rejected == 0
+    for code, name, status, lon, lat in SAMPLE:
+        c = Component.objects.get(code=code)
+        assert c.unit_grid_id == EXPECTED_GRID[code]
+        assert (c.name, c.status, c.component_class_id) == (name, status, code[6:10])
+        assert abs(c.geom.x - lon) < tolerance and abs(c.geom.y - lat) < tolerance
+        assert c.geom.srid == 4490
+
+
+def test_geopackage_in_cgcs2000(city, tmp_path):
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    result = load.run("components", path, city.users["admin"])
+    imported(result)
+    assert (result.format, result.crs) == ("geopackage", "EPSG:4490")
+
+
+def test_zipped_shapefile_gbk_without_cpg_in_gauss_kruger(city, tmp_path):
+    east, north = project(LON, LAT, 4549)  # CGCS2000 3-degree GK, CM 120°E, no zone prefix
+    gdf = frame().set_geometry(__import__("shapely").points(np.column_stack([east, north])), crs="EPSG:4549")
+    path = zipped_shapefile(gdf, tmp_path, encoding="GBK", drop=(".cpg",))
+    result = load.run("components", path, city.users["admin"])
+    imported(result)
+    assert result.crs == "EPSG:4549"
+
+
+def test_zipped_shapefile_zone_prefixed_eastings(city, tmp_path):
+    east, north = project(LON, LAT, 4528)  # zone 40, eastings 40 xxx xxx
+    assert (east > 40_000_000).all()
+    gdf = frame().set_geometry(__import__("shapely").points(np.column_stack([east, north])), crs="EPSG:4528")
+    imported(load.run("components", zipped_shapefile(gdf, tmp_path), city.users["admin"]))
+
+
+def test_geojson_wgs84(city, tmp_path):
+    path = tmp_path / "census.geojson"
+    frame().to_crs(4326).to_file(path, driver="GeoJSON", engine="pyogrio")
+    result = load.run("components", path, city.users["admin"])
+    imported(result, tolerance=1e-6)
+    assert result.crs == "EPSG:4326"
+
+
+def test_csv_survey_axes_x_is_northing(city, tmp_path):
+    """X坐标 is the northing, Y坐标 the (zone-prefixed) easting, as Chinese survey tables give them."""
+    east, north = project(LON, LAT, 4528)
+    rows = [[r[0], r[1], r[2], f"{n:.4f}", f"{e:.4f}"] for r, e, n in zip(SAMPLE, east, north, strict=True)]
+    path = write_csv(tmp_path / "census.csv", ["标识码", "名称", "状态", "X坐标", "Y坐标"], rows, encoding="gbk")
+    imported(load.run("components", path, city.users["admin"], load.Options(crs="EPSG:4528")), tolerance=1e-6)
+
+
+def test_csv_gcj02(city, tmp_path):
+    glon, glat = to_offset(LON, LAT, "gcj02")
+    rows = [[r[0], r[1], r[2], lo, la] for r, lo, la in zip(SAMPLE, glon, glat, strict=True)]
+    path = write_csv(tmp_path / "census.csv", ["标识码", "名称", "状态", "经度", "纬度"], rows)
+    imported(load.run("components", path, city.users["admin"], load.Options(crs="gcj02")))
+
+
+def test_xlsx_bd09_with_vendor_headers(city, tmp_path):
+    blon, blat = to_offset(LON, LAT, "bd09")
+    rows = [[r[0], r[1], r[2], float(lo), float(la)] for r, lo, la in zip(SAMPLE, blon, blat, strict=True)]
+    path = write_xlsx(tmp_path / "census.xlsx", ["ObjID", "ObjName", "ObjState", "经度", "纬度"], rows)
+    imported(load.run("components", path, city.users["admin"], load.Options(crs="bd09")))
+
+
+def test_mapping_file_overrides_headers(city, tmp_path):
+    rows = [[r[0], r[1], r[2], r[3], r[4]] for r in SAMPLE]
+    path = write_csv(tmp_path / "census.csv", ["编号X", "叫法", "情况", "东经", "北纬"], rows)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"编号X": "code", "叫法": "name", "情况": "status", "东经": "lon", "北纬": "lat"},
+                                  ensure_ascii=False), encoding="utf-8")
+    imported(load.run("components", path, city.users["admin"], load.Options(crs="EPSG:4490", mapping=mapping)))
+
+
+@pytest.mark.parametrize("srid", [4326, 4490])
+def test_crs_option_overrides_nothing_when_file_agrees(city, tmp_path, srid):
+    path = tmp_path / "census.gpkg"
+    frame().to_crs(srid).to_file(path, driver="GPKG", engine="pyogrio")
+    imported(load.run("components", path, city.users["admin"]), tolerance=1e-6)
