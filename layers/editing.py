@@ -42,10 +42,10 @@ def bulk_audit(cur: Cursor) -> Iterator[None]:
     (``gridcity.audit_bulk``, see audit migration 0002); UPDATE and DELETE stay per row with
     before/after. ``cur`` is a psycopg cursor inside a transaction (``acting_as``)."""
     cur.execute("SELECT set_config(%s, 'on', true)", [AUDIT_BULK_SETTING])
-    try:
-        yield
-    finally:
-        cur.execute("SELECT set_config(%s, 'off', true)", [AUDIT_BULK_SETTING])
+    yield
+    # Not in a ``finally``: after an error the transaction is aborted (a statement would mask the
+    # error) and its rollback takes the transaction-local setting with it.
+    cur.execute("SELECT set_config(%s, 'off', true)", [AUDIT_BULK_SETTING])
 
 
 def _field_errors(exc: ValidationError) -> list[dict[str, str | None]]:

@@ -1,7 +1,8 @@
 """Loading the demo city into PostGIS: set-based, in one audited transaction.
 
 Everything runs inside ``acting_as("demo-loader")``: the audit triggers attribute every row to
-the loader, and a failure anywhere rolls the whole city back. Rows go in with COPY (psycopg 3);
+the loader (inserts audited in bulk mode: one entry per statement listing the new keys, as the
+census importer does), and a failure anywhere rolls the whole city back. Rows go in with COPY (psycopg 3);
 tables with columns computed in SQL (areas and lengths on the geography, the cleaned area of a
 segment) or resolved by a join (a segment's road, a grid's assignee) are staged in a temporary
 table first and written with one ``INSERT … SELECT``, so each row is inserted — and audited — once.
@@ -19,7 +20,7 @@ from psycopg import Cursor, sql
 from accounts.demo import DEMO_USERNAMES, create_demo_accounts
 from accounts.models import User
 from layers.codes import MAJOR_CLASSES
-from layers.editing import acting_as
+from layers.editing import acting_as, bulk_audit
 from layers.models import (
     CleaningSegment,
     Community,
@@ -66,26 +67,27 @@ def load_city(city: City) -> dict[str, int]:
     # The raw psycopg cursor (for COPY) raises psycopg's errors: wrap them into Django's, as its cursor does.
     with acting_as(LOADER), connection.cursor() as wrapper, connection.wrap_database_errors:
         cur: Cursor = wrapper.cursor
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext('gridcity.democity'))")  # one loader at a time
-        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # a broken reference fails at its COPY, not at COMMIT
-        _refuse_if_loaded()
-        create_demo_accounts(DISTRICT_CODE)
-        cur.execute("SELECT now()")
-        now = cur.fetchone()[0]  # type: ignore[index]
-        classes = _extension_classes(city)
-        counts = {
-            "districts": _admin(cur, District, None, city.district, now),
-            "streets": _admin(cur, Street, "district", city.streets, now),
-            "communities": _admin(cur, Community, "street", city.communities, now),
-            "unit grids": _unit_grids(cur, city),
-            "roads": _roads(cur, city),
-            "cleaning segments": _segments(cur, city),
-            "components": _components(cur, city, now),
-            "facilities": _facilities(cur, city, now),
-            "responsibility grids": _responsibility(cur, city),
-            "component classes": classes,
-            "accounts": len(DEMO_USERNAMES),
-        }
+        with bulk_audit(cur):
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('gridcity.democity'))")  # one loader at a time
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # a broken reference fails at its COPY, not at COMMIT
+            _refuse_if_loaded()
+            create_demo_accounts(DISTRICT_CODE)
+            cur.execute("SELECT now()")
+            now = cur.fetchone()[0]  # type: ignore[index]
+            classes = _extension_classes(city)
+            counts = {
+                "districts": _admin(cur, District, None, city.district, now),
+                "streets": _admin(cur, Street, "district", city.streets, now),
+                "communities": _admin(cur, Community, "street", city.communities, now),
+                "unit grids": _unit_grids(cur, city),
+                "roads": _roads(cur, city),
+                "cleaning segments": _segments(cur, city),
+                "components": _components(cur, city, now),
+                "facilities": _facilities(cur, city, now),
+                "responsibility grids": _responsibility(cur, city),
+                "component classes": classes,
+                "accounts": len(DEMO_USERNAMES),
+            }
     return counts
 
 
