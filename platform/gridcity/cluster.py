@@ -14,6 +14,7 @@ import json
 import os
 import pwd
 import secrets
+import socket
 import subprocess
 import time
 import zlib
@@ -83,7 +84,7 @@ class Cluster:
 
     def credentials(self) -> dict[str, str | int]:
         if not self.credentials_file.exists():
-            port = 54000 + zlib.crc32(str(self.home.resolve()).encode()) % 900
+            port = _free_port(54000 + zlib.crc32(str(self.home.resolve()).encode()) % 900)
             creds: dict[str, str | int] = {"port": port, "user": SUPERUSER, "password": secrets.token_urlsafe(18)}
             self.home.mkdir(parents=True, exist_ok=True)
             self.credentials_file.write_text(json.dumps(creds))
@@ -195,6 +196,15 @@ class Cluster:
                         "PostGIS is not installed for this PostgreSQL: apt-get install postgresql-15-postgis-3"
                     ) from exc
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
+def _free_port(first: int) -> int:
+    """``first`` or the next port after it that nothing on 127.0.0.1 listens on (chosen once per cluster)."""
+    for port in range(first, first + 100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise SetupError(f"no free port in {first}–{first + 99} for the embedded PostgreSQL; set DATABASE_URL")
 
 
 def _server_user_can_reach(path: Path) -> bool:
