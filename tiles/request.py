@@ -12,12 +12,11 @@ import re
 from dataclasses import dataclass, replace
 
 from django.contrib.gis.geos import GEOSGeometry
-from django.core.exceptions import ValidationError
-from django.db.models import JSONField
 from django.http import QueryDict
 from psycopg import sql
 
 from layers.access import Actor, check_read, jurisdiction_geom
+from layers.api.params import typed_values
 from layers.errors import BadParameter
 from layers.registry import Layer, registry
 
@@ -109,14 +108,7 @@ def parse_filters(layers: tuple[Layer, ...], params: QueryDict) -> tuple[tuple[s
                 f"unknown filter field {name!r}; fields of {', '.join(la.name for la in layers)}: "
                 f"{', '.join(sorted(known))}", field=name, rule="known_field",
             )
-        model_field = layer.model._meta.get_field(name)
-        if isinstance(model_field, JSONField):
-            raise BadParameter(f"{name} cannot be filtered on", field=name, rule="filterable")
-        try:
-            typed = tuple(sorted({model_field.to_python(v) for v in values}, key=str))
-        except ValidationError as exc:
-            raise BadParameter(f"{name}: {' '.join(exc.messages)}", field=name, rule="value_type") from None
-        out.append((name, typed))
+        out.append((name, tuple(sorted(set(typed_values(layer, name, values)), key=str))))
     return tuple(out)
 
 

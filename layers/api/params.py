@@ -53,6 +53,21 @@ def _count(raw: str | None, name: str, default: int, maximum: int) -> int:
     return int(raw)
 
 
+def typed_values(layer: Layer, name: str, values: list[str]) -> list[object]:
+    """The values of a ``{field}={value}`` filter typed by the layer's field (400 naming it when one
+    cannot be, or when the field is JSON); shared by the feature list and the tiles."""
+    model_field = layer.model._meta.get_field(name)
+    if isinstance(model_field, JSONField):
+        raise BadParameter(f"{name} cannot be filtered on", field=name, rule="filterable")
+    typed = []
+    for value in values:
+        try:
+            typed.append(model_field.to_python(value))
+        except ValidationError as exc:
+            raise BadParameter(f"{name}={value!r}: {' '.join(exc.messages)}", field=name, rule="value_type") from None
+    return typed
+
+
 def parse(layer: Layer, params: QueryDict) -> ListQuery:
     q = Q()
     for name, values in params.lists():
@@ -63,18 +78,7 @@ def parse(layer: Layer, params: QueryDict) -> ListQuery:
                 f"unknown filter field {name!r} for layer {layer.name}; filterable: {', '.join(layer.fields)}",
                 field=name, rule="known_field",
             )
-        model_field = layer.model._meta.get_field(name)
-        if isinstance(model_field, JSONField):
-            raise BadParameter(f"{name} cannot be filtered on", field=name, rule="filterable")
-        column = model_field.attname
-        typed = []
-        for value in values:
-            try:
-                typed.append(model_field.to_python(value))
-            except ValidationError as exc:
-                message = f"{name}={value!r}: {' '.join(exc.messages)}"
-                raise BadParameter(message, field=name, rule="value_type") from None
-        q &= Q(**{f"{column}__in": typed})
+        q &= Q(**{f"{layer.model._meta.get_field(name).attname}__in": typed_values(layer, name, values)})
     bbox = params.get("bbox")
     return ListQuery(
         bbox=parse_bbox(bbox) if bbox is not None else None,
