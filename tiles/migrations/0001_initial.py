@@ -49,6 +49,10 @@ BEGIN
   END IF;
   -- The changed rows, old and new, as one relation r.
   SELECT string_agg(format('SELECT * FROM %I', t), ' UNION ALL ') INTO changed FROM unnest(sources) t;
+  -- Nothing cached for this layer (or this jurisdiction): nothing to look up, however many rows changed.
+  IF NOT EXISTS (SELECT 1 FROM tiles_cache WHERE layers @> ARRAY[TG_ARGV[0]]) AND TG_NARGS = 2 THEN
+    RETURN NULL;
+  END IF;
   EXECUTE format(
     'DELETE FROM tiles_cache c USING (SELECT DISTINCT ST_Transform(ST_Envelope(r.%I), 3857) AS e FROM (%s) r'
     ' WHERE r.%I IS NOT NULL) ch WHERE c.layers @> ARRAY[%L] AND c.envelope && ch.e',
