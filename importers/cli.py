@@ -15,7 +15,8 @@ from pathlib import Path
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register this package's subcommands on the ``gridcity`` parser."""
     imp = sub.add_parser("import", help="import a census file (Shapefile zip, GeoPackage, GeoJSON, CSV, XLSX)")
-    imp.add_argument("kind", help="what the file holds: components (see README, Import)")
+    imp.add_argument("kind", help="what the file holds: components, unit_grids, facilities, admin_units "
+                                  "(see README, Import)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--crs", help="the file's CRS when it does not say (or to override): EPSG:4490, EPSG:4326, "
                                    "EPSG:4491–4554 (CGCS2000 Gauss-Krüger), gcj02, bd09")

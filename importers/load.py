@@ -18,6 +18,7 @@ from psycopg import Cursor, sql
 
 from layers.access import Actor, check_edit
 from layers.editing import acting_as
+from layers.errors import BadParameter
 
 from . import crs as crsmod
 from . import kinds, mapping
@@ -79,17 +80,21 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
     options = options or Options()
     kind = kinds.get(kind_name)
     check_edit(kind.layer, actor)
+    if options.retire_missing and kind.retired_status is None:
+        raise BadParameter(f"{kind.name} cannot be retired: --retire-missing is for components", field="retire_missing",
+                           rule="retire_missing")
     opened = open_file(path, layer=options.layer, encoding=options.encoding)
     source = opened.source
     try:
         source_crs = _source_crs(source, options, Path(path).name)
-        override = mapping.load_override(options.mapping)
+        override = {**kind.aliases, **mapping.load_override(options.mapping)}
         names = {f.name for f in kind.all_fields} | set(mapping.COORDINATES)
         mapped, unused = mapping.resolve(source.columns, names, override)
         _check_columns(kind, source, mapped)
-        result = Result(kind.name, Path(path).name, opened.fmt, source_crs.name, ignored_columns=unused,
-                        dry_run=options.dry_run)
-        ctx = Context(kind, actor.jurisdiction_code or "", set(mapped), options.retire_missing)
+        extra = kind.extra_columns(unused)
+        result = Result(kind.name, Path(path).name, opened.fmt, source_crs.name,
+                        ignored_columns=[h for h in unused if h not in extra], dry_run=options.dry_run)
+        ctx = Context(kind, actor.jurisdiction_code or "", set(mapped), options.retire_missing, extra=extra)
         with acting_as(actor.username), connection.cursor() as wrapper, connection.wrap_database_errors:
             cur: Cursor = wrapper.cursor
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"gridcity.import.{kind.layer.table}"])
@@ -97,7 +102,7 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
             cur.execute("SET LOCAL jit = off")
             _create_tables(cur, kind)
             for batch in source.batches():
-                result.rows += _stage(cur, kind, batch, mapped, source_crs)
+                result.rows += _stage(cur, kind, batch, mapped, source_crs, extra)
                 if progress:
                     progress(len(batch.rows))
             cur.execute(f"CREATE INDEX ON {STAGE} ({kind.key}); ANALYZE {STAGE}")
@@ -183,7 +188,8 @@ def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) ->
     return points
 
 
-def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source_crs: crsmod.SourceCRS) -> int:
+def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source_crs: crsmod.SourceCRS,
+           extra: list[str]) -> int:
     errors: list[RowError] = []
     rows = [int(r) for r in batch.rows]
     geoms = kind.check_geometries(_geometries(batch, mapped, errors), batch.rows, errors)
@@ -193,6 +199,8 @@ def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source
     values = {f.name: convert(f, batch.columns[mapped[f.name]], rows, errors) if f.name in mapped
               else [None] * len(rows) for f in kind.all_fields}
     kind.prepare(values, rows, errors)
+    if extra:
+        kind.prepare_extra(values, {h: batch.columns[h] for h in extra}, rows, errors)
     wkb = shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=True, include_srid=True)
     names = ["row_no", *values, "geom"]
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from layers.errors import BadParameter
 
+from .admin_units import AdminUnits
 from .base import Context, Counts, Kind
 from .components import Components
+from .facilities import Facilities
+from .unit_grids import UnitGrids
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (Components(),)}
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Components(), UnitGrids(), Facilities(), AdminUnits())}
 
 
 def get(name: str) -> Kind:

@@ -36,6 +36,8 @@ class Context:
     mapped: set[str]
     retire_missing: bool = False
     options: dict[str, str] = field(default_factory=dict)
+    # Headers the kind reads itself (:meth:`Kind.extra_columns`), e.g. facility attributes.
+    extra: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -66,6 +68,8 @@ class Kind:
     class_field: str | None = None
     # The status that --retire-missing sets, if the kind supports it.
     retired_status: str | None = None
+    # Header aliases of this kind only (normalised header → field), ahead of the default mapping.
+    aliases: dict[str, str] = {}
 
     @property
     def layer(self) -> Layer:
@@ -83,6 +87,18 @@ class Kind:
 
     def prepare(self, values: dict[str, list], rows: list[int], errors: list[RowError]) -> None:
         """Kind-specific checks and normalisation of converted values (in place)."""
+
+    def extra_columns(self, headers: list[str]) -> list[str]:
+        """Of the headers no field took, those the kind reads itself (see :meth:`prepare_extra`)."""
+        return []
+
+    def prepare_extra(self, values: dict[str, list], columns: dict[str, list], rows: list[int],
+                      errors: list[RowError]) -> None:
+        """Fill derived staging columns in ``values`` from the raw cells of the extra columns."""
+
+    def computed_columns(self, ctx: Context) -> dict[str, str]:
+        """Stored columns computed over the staging row ``v`` for this import (default: ``computed``)."""
+        return self.computed
 
     def check_geometries(self, geoms: np.ndarray, rows: np.ndarray, errors: list[RowError]) -> np.ndarray:
         """Single-part geometries of the kind's type (2D); others become None with a row error."""
@@ -112,23 +128,35 @@ class Kind:
     def validate(self, cur: Cursor, ctx: Context) -> None:
         """Add the kind's SQL rules to the error table (subclasses call ``super()`` first)."""
         duplicates(cur, self.key, self.fields[0].label)
+        for f in self.all_fields:
+            if f.name in self.required:
+                # not when the cell was refused already (it is NULL for that reason)
+                rejected_by(cur, f"s.{f.name} IS NULL AND NOT EXISTS (SELECT 1 FROM {ERRORS} e "  # noqa: S608 (kind's names)
+                            f"WHERE e.row_no = s.row_no AND e.field = '{f.name}')", f.name, "''", "required",
+                            f"'{f.label} is empty: the row cannot be stored without it'")
 
     def stored_fields(self, ctx: Context) -> list[str]:
         """Model fields this import writes: those the file carries, in the kind's order."""
         return [f.name for f in self.fields if f.name in ctx.mapped]
 
     def upsert(self, cur: Cursor, ctx: Context) -> Counts:
-        layer = self.layer
+        valid = valid_rows(cur, self.key)
+        inserted, updated = self.upsert_into(cur, ctx, self.layer, self.stored_fields(ctx),
+                                             self.computed_columns(ctx), self.insert_defaults(ctx))
+        counts = Counts(inserted=inserted, updated=updated, unchanged=valid - inserted - updated)
+        if ctx.retire_missing:
+            counts.retired = self.retire(cur, ctx)
+        return counts
+
+    def upsert_into(self, cur: Cursor, ctx: Context, layer: Layer, stored: list[str], computed: dict[str, str],
+                    defaults: dict[str, str], only: str = "TRUE") -> tuple[int, int]:
+        """Update the changed and insert the new rows of the valid table (those matching the SQL
+        condition ``only`` over ``v``) into ``layer``'s table; returns (inserted, updated)."""
         table, valid_table = sql.Identifier(layer.table), sql.Identifier(VALID)
         key, vkey = sql.Identifier(layer.column(self.key)), sql.Identifier(self.key)
-        pairs = [(layer.column(n), _value(layer, n)) for n in self.stored_fields(ctx)]
-        pairs += [(layer.column(n), sql.SQL(expr)) for n, expr in self.computed.items()]
+        pairs = [(layer.column(n), _value(layer, n)) for n in stored]
+        pairs += [(layer.column(n), sql.SQL(expr)) for n, expr in computed.items()]
         geom = sql.Identifier(layer.column(layer.geometry_field))
-        cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT s.* FROM {} s WHERE NOT EXISTS "
-                            "(SELECT 1 FROM {} e WHERE e.row_no = s.row_no AND e.severity = 'error')").format(
-            valid_table, sql.Identifier(STAGE), sql.Identifier(ERRORS)))
-        valid = cur.rowcount
-        cur.execute(sql.SQL("CREATE INDEX ON {} ({})").format(valid_table, vkey))
         cols = sql.SQL(", ").join([*(sql.Identifier(c) for c, _ in pairs), geom])
         vals = sql.SQL(", ").join([*(v for _, v in pairs), sql.SQL("v.geom")])
         differs = sql.SQL(" OR ").join(
@@ -136,23 +164,21 @@ class Kind:
              sql.SQL("NOT (t.{} = v.geom)").format(geom)])
         cur.execute(sql.SQL(
             "UPDATE {table} t SET ({cols}, updated_at) = ROW({vals}, now()) FROM {valid} v "
-            "WHERE t.{key} = v.{vkey} AND ({differs})").format(
-            table=table, cols=cols, vals=vals, valid=valid_table, key=key, vkey=vkey, differs=differs))
+            "WHERE t.{key} = v.{vkey} AND ({only}) AND ({differs})").format(
+            table=table, cols=cols, vals=vals, valid=valid_table, key=key, vkey=vkey, differs=differs,
+            only=sql.SQL(only)))
         updated = cur.rowcount
-        defaults = self.insert_defaults(ctx)
         ins_cols = sql.SQL(", ").join([cols, *(sql.Identifier(c) for c in defaults)])
         ins_vals = sql.SQL(", ").join([vals, *(sql.SQL(e) for e in defaults.values())])
         # One audit entry for the statement, listing the new keys (the stored row is its after-image).
         with bulk_audit(cur):
             cur.execute(sql.SQL(
                 "INSERT INTO {table} ({cols}, created_at, updated_at) SELECT {vals}, now(), now() FROM {valid} v "
-                "WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = v.{vkey})").format(
-                table=table, cols=ins_cols, vals=ins_vals, valid=valid_table, key=key, vkey=vkey))
+                "WHERE ({only}) AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = v.{vkey})").format(
+                table=table, cols=ins_cols, vals=ins_vals, valid=valid_table, key=key, vkey=vkey,
+                only=sql.SQL(only)))
             inserted = cur.rowcount
-        counts = Counts(inserted=inserted, updated=updated, unchanged=valid - inserted - updated)
-        if ctx.retire_missing:
-            counts.retired = self.retire(cur, ctx)
-        return counts
+        return inserted, updated
 
     def insert_defaults(self, ctx: Context) -> dict[str, str]:
         """Columns a new row needs that the file did not carry: column → SQL expression."""
@@ -160,6 +186,16 @@ class Kind:
 
     def retire(self, cur: Cursor, ctx: Context) -> int:
         raise NotImplementedError
+
+
+def valid_rows(cur: Cursor, key: str) -> int:
+    """The staged rows without an error, as the temporary table ``import_valid``; returns their count."""
+    cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT s.* FROM {} s WHERE NOT EXISTS "
+                        "(SELECT 1 FROM {} e WHERE e.row_no = s.row_no AND e.severity = 'error')").format(
+        sql.Identifier(VALID), sql.Identifier(STAGE), sql.Identifier(ERRORS)))
+    valid = cur.rowcount
+    cur.execute(sql.SQL("CREATE INDEX ON {} ({})").format(sql.Identifier(VALID), sql.Identifier(key)))
+    return valid
 
 
 def _value(layer: Layer, name: str) -> sql.Composable:

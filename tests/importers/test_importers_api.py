@@ -79,3 +79,34 @@ def test_unknown_kind(city, tmp_path):
     path = write_csv(tmp_path / "c.csv", ["标识码"], [["1"]])
     response = upload(city.clients["admin"], path, kind="bicycles")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "kind"
+
+
+def test_upload_unit_grids(city, tmp_path):
+    from test_importers_unit_grids import PLANTED, grids_file
+
+    body = upload(city.clients["admin"], grids_file(tmp_path, PLANTED[:4]), kind="unit_grids").json()
+    assert body["status"] == "done", body
+    assert (body["summary"]["inserted"], body["summary"]["updated"], body["summary"]["rejected"]) == (1, 1, 2)
+    assert [e["rule"] for e in body["errors"]] == ["code_format", "code_hierarchy"]
+
+
+def test_upload_facilities(city, tmp_path):
+    from test_importers_facilities import HEADER
+    from test_importers_facilities import PLANTED as FACILITIES
+
+    path = write_csv(tmp_path / "facilities.csv", HEADER, FACILITIES[:5])
+    body = upload(city.clients["admin"], path, kind="facilities", crs="EPSG:4490").json()
+    assert body["status"] == "done", body
+    assert (body["summary"]["inserted"], body["summary"]["rejected"]) == (3, 2)
+    assert [(e["row"], e["rule"]) for e in body["errors"]] == [(5, "facility_kind"), (6, "known_attribute")]
+
+
+def test_upload_admin_units(city, tmp_path):
+    from test_importers_admin_units import PLANTED as UNITS
+    from test_importers_admin_units import units_file
+
+    body = upload(city.clients["admin"], units_file(tmp_path, UNITS[:2]), kind="admin_units").json()
+    assert body["status"] == "done", body
+    assert (body["summary"]["inserted"], body["summary"]["rejected"]) == (2, 0)
+    assert upload(city.clients["surveyor"], units_file(tmp_path, UNITS[:1], "s.gpkg"),
+                  kind="admin_units").status_code == 403
