@@ -15,7 +15,7 @@ from pathlib import Path
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register this package's subcommands on the ``gridcity`` parser."""
     imp = sub.add_parser("import", help="import a census file (Shapefile zip, GeoPackage, GeoJSON, CSV, XLSX)")
-    imp.add_argument("kind", help="what the file holds: components, unit_grids, facilities, admin_units "
+    imp.add_argument("kind", help="what the file holds: components, unit_grids, facilities, admin_units, zones "
                                   "(see README, Import)")
     imp.add_argument("file", type=Path)
     imp.add_argument("--crs", help="the file's CRS when it does not say (or to override): EPSG:4490, EPSG:4326, "
@@ -53,7 +53,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     s = result.summary()
     print(("DRY RUN, nothing written — " if args.dry_run else "")
           + f"{s['rows']:,} rows: {s['inserted']:,} inserted, {s['updated']:,} updated, {s['unchanged']:,} unchanged, "
-          f"{s['rejected']:,} rejected, {s['retired']:,} retired, {s['warnings']:,} warnings (CRS {s['crs']})")
+          f"{s['rejected']:,} rejected, {s['retired']:,} retired, "
+          + (f"{s['deleted']:,} replaced zones deleted, " if s["deleted"] else "")
+          + f"{s['warnings']:,} warnings (CRS {s['crs']})")
     if result.errors:
         print(f"error report: {csv_path} and {json_path}")
     if result.qa is not None:

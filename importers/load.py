@@ -66,7 +66,8 @@ class Result:
         c = self.counts
         return {"kind": self.kind, "file": self.file, "format": self.format, "crs": self.crs, "rows": self.rows,
                 "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged, "rejected": self.rejected,
-                "retired": c.retired, "warnings": self.warnings, "ignored_columns": self.ignored_columns,
+                "retired": c.retired, "deleted": c.deleted, "warnings": self.warnings,
+                "ignored_columns": self.ignored_columns,
                 "dry_run": self.dry_run}
 
 
@@ -205,8 +206,8 @@ def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source
     names = ["row_no", *values, "geom"]
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names)))) as copy:
-        for i, row in enumerate(rows):
-            copy.write_row([row, *(column[i] for column in values.values()), wkb[i]])
+        for record in zip(rows, *values.values(), wkb.tolist(), strict=True):
+            copy.write_row(record)
     if errors:
         with cur.copy(f"COPY {ERRORS} (row_no, field, value, rule, message, severity) FROM STDIN") as copy:
             for error in errors:

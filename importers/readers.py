@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import shapely
 
@@ -133,16 +134,23 @@ class OGRSource:
         self.crs = crsmod.from_wkt(info["crs"], path.name) if info.get("crs") else None
 
     def batches(self, size: int = BATCH_ROWS) -> Iterator[Batch]:
-        for start in range(0, self.count or 0, size):
-            try:
-                _, _, wkb, values = pyogrio.raw.read(
-                    self.path, layer=self.layer, encoding=self.encoding, skip_features=start, max_features=size)[:4]
-            except Exception as exc:
-                raise UnreadableFile(f"{self.path.name}: reading features from {start + 1} failed: {exc}",
-                                     field="file") from None
-            geoms = shapely.from_wkb(wkb)
-            rows = np.arange(start + 1, start + 1 + len(geoms))
-            yield Batch(rows, {c: list(v) for c, v in zip(self.columns, values, strict=True)}, geoms)
+        """One pass over the layer through GDAL's Arrow stream (columnar: no per-cell objects in GDAL)."""
+        start = 0
+        try:
+            with pyogrio.raw.open_arrow(self.path, layer=self.layer, encoding=self.encoding, batch_size=size,
+                                        use_pyarrow=True) as (meta, reader):
+                geometry = meta["geometry_name"] or "wkb_geometry"
+                for table in reader:
+                    geoms = shapely.from_wkb(table.column(geometry).to_numpy(zero_copy_only=False))
+                    rows = np.arange(start + 1, start + 1 + len(geoms))
+                    yield Batch(rows, {c: _arrow_values(table.column(name)) for c, name in
+                                       zip(self.columns, meta["fields"], strict=True)}, geoms)
+                    start += len(geoms)
+        except UnreadableFile:
+            raise
+        except Exception as exc:
+            raise UnreadableFile(f"{self.path.name}: reading features from {start + 1} failed: {exc}",
+                                 field="file") from None
 
     def close(self) -> None:
         if hasattr(self._keep, "cleanup"):
@@ -307,6 +315,12 @@ class TableSource:
 
     def close(self) -> None:
         """Nothing held open between batches."""
+
+
+def _arrow_values(column: pa.Array) -> list:
+    """An Arrow column as Python values (dates and times as ISO text, as the other readers give them)."""
+    values = column.to_pylist()
+    return [_cell(v) for v in values] if pa.types.is_temporal(column.type) else values
 
 
 def _cell(value: object) -> object:

@@ -9,8 +9,10 @@ from .base import Context, Counts, Kind
 from .components import Components
 from .facilities import Facilities
 from .unit_grids import UnitGrids
+from .zones import Zones
 
-KINDS: dict[str, Kind] = {kind.name: kind for kind in (Components(), UnitGrids(), Facilities(), AdminUnits())}
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Components(), UnitGrids(), Facilities(), AdminUnits(),
+                                                  Zones())}
 
 
 def get(name: str) -> Kind:

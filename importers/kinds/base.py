@@ -46,6 +46,8 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     retired: int = 0
+    # zones only: stored zone areas the file replaced (they have no key to update by)
+    deleted: int = 0
 
 
 class Kind:
@@ -102,10 +104,11 @@ class Kind:
 
     def check_geometries(self, geoms: np.ndarray, rows: np.ndarray, errors: list[RowError]) -> np.ndarray:
         """Single-part geometries of the kind's type (2D); others become None with a row error."""
-        geoms = shapely.force_2d(geoms)
+        geoms = force_2d(geoms)
         single = shapely.get_num_geometries(geoms) == 1
         multi = np.isin(shapely.get_type_id(geoms), (4, 5, 6)) & single
-        geoms = np.where(multi, shapely.get_geometry(geoms, 0), geoms)
+        geoms = geoms.copy()
+        geoms[multi] = shapely.get_geometry(geoms[multi], 0)  # only the one-part multis: a copy each
         allowed = GEOMETRY_TYPES[self.geometry]
         types = shapely.get_type_id(geoms)
         names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
@@ -186,6 +189,11 @@ class Kind:
 
     def retire(self, cur: Cursor, ctx: Context) -> int:
         raise NotImplementedError
+
+
+def force_2d(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.force_2d``, skipped (it copies every geometry) when no geometry has a Z."""
+    return shapely.force_2d(geoms) if shapely.has_z(geoms).any() else geoms
 
 
 def valid_rows(cur: Cursor, key: str) -> int:
