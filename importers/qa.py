@@ -11,7 +11,15 @@ Cells are 1 km squares of the CGCS2000 3-degree Gauss-Krüger zone the file's ce
   the file does not list, over the previous count; or, for a first census, the shortfall
   against a stated count (``expected``) over the whole file.
 
-Each share is checked against its limit (5 % / 5 % / 5 %; door plates 3 % / 3 % / 5 %).
+Each share is checked against its limit (5 % / 5 % / 5 %).
+
+Door plates 门(楼)牌 are measured as the census rules measure them: **wrong street/estate** (a row
+with any finding on 街路巷名: empty, too long, ``unknown_street`` — no stored street line bears
+that name or alias — or ``old_street_name``) ≤ 3 %, **wrong number** (any finding on 门牌号:
+empty, ``house_number``, ``duplicate_address``) ≤ 3 %, omissions ≤ 5 %. Their cells carry
+``wrong_street`` / ``street_share`` and ``wrong_number`` / ``number_share``; the generic
+``attribute_*`` / ``position_*`` keys (and the ``qa_cells`` layer's columns) hold the same two
+measures, so one report shape serves every kind.
 """
 
 from __future__ import annotations
@@ -23,6 +31,11 @@ from psycopg import Cursor
 from .kinds.base import ERRORS, STAGE
 
 LIMITS = {"default": (0.05, 0.05, 0.05), "door_plates": (0.03, 0.03, 0.05)}
+MEASURES = {"default": ("attribute", "position", "omission"), "door_plates": ("street", "number", "omission")}
+# kind → SQL flags over the QA row ``r`` (the two measures besides omission); default: see ``compute``
+_FINDING = "EXISTS (SELECT 1 FROM {errors} e WHERE e.row_no = r.row_no AND e.field = '{field}')"
+FLAGS = {"door_plates": (_FINDING.format(errors=ERRORS, field="street_name"),
+                         _FINDING.format(errors=ERRORS, field="number"))}
 POSITION_RULES = ("inside_district", "geometry_type", "required", "valid_geometry", "coordinate_range")
 NOT_ATTRIBUTE = (*POSITION_RULES, "jurisdiction", "number")
 DUPLICATE_METRES = 0.5
@@ -32,6 +45,7 @@ CELL_METRES = 1000
 @dataclass
 class QAReport:
     limits: tuple[float, float, float]
+    measures: tuple[str, str, str] = MEASURES["default"]
     cells: list[dict] = field(default_factory=list)
     totals: dict[str, float] = field(default_factory=dict)
 
@@ -40,7 +54,7 @@ class QAReport:
         return all(c["pass"] for c in self.cells) and bool(self.totals.get("pass", True))
 
     def as_json(self) -> dict[str, object]:
-        return {"limits": dict(zip(("attribute", "position", "omission"), self.limits, strict=True)),
+        return {"limits": dict(zip(self.measures, self.limits, strict=True)),
                 "pass": self.passed, "totals": self.totals, "cells": self.cells}
 
 
@@ -48,12 +62,19 @@ def compute(cur: Cursor, kind_name: str, table: str, key: str, class_column: str
             expected: int | None = None) -> QAReport:
     """The QA report of the staged file (call before the upsert: omissions compare with what is stored)."""
     limits = LIMITS.get(kind_name, LIMITS["default"])
+    measures = MEASURES.get(kind_name, MEASURES["default"])
     cur.execute(f"SELECT 4534 + round((ST_X(ST_Centroid(ST_Extent(geom))) - 75) / 3)::int FROM {STAGE}")  # noqa: S608
     found = cur.fetchone()
     zone = found[0] if found else None
     if zone is None:
-        return QAReport(limits)
+        return QAReport(limits, measures)
     same_class = "AND b.cls = r.cls" if class_column else ""
+    attr_flag, pos_flag = FLAGS.get(kind_name, (
+        f"EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_no = r.row_no AND e.severity = 'error' "  # noqa: S608
+        "AND e.rule <> ALL(%(not_attr)s))",
+        f"EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_no = r.row_no AND e.rule = ANY(%(pos)s)) "  # noqa: S608
+        "OR EXISTS (SELECT 1 FROM import_qa_rows b WHERE b.row_no <> r.row_no "
+        f"AND ST_DWithin(r.p, b.p, %(dup)s) {same_class})"))
     # the previous inventory of the surveyed area: the districts the file's rows fall in (not retired)
     scope = ("status <> '注销' AND left(unit_grid_id, 6) IN "  # noqa: S608 (identifiers are module constants)
              f"(SELECT DISTINCT left(unit_grid, 6) FROM {STAGE} WHERE unit_grid IS NOT NULL)"
@@ -69,12 +90,7 @@ def compute(cur: Cursor, kind_name: str, table: str, key: str, class_column: str
     """, {"zone": zone})  # noqa: S608 (identifiers from the kind, never from the file)
     query = f"""
         WITH flags AS (
-          SELECT r.row_no, r.p,
-            EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_no = r.row_no AND e.severity = 'error'
-                    AND e.rule <> ALL(%(not_attr)s)) AS attr,
-            EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_no = r.row_no AND e.rule = ANY(%(pos)s))
-            OR EXISTS (SELECT 1 FROM import_qa_rows b WHERE b.row_no <> r.row_no
-                       AND ST_DWithin(r.p, b.p, %(dup)s) {same_class}) AS pos
+          SELECT r.row_no, r.p, {attr_flag} AS attr, ({pos_flag}) AS pos
           FROM import_qa_rows r
         ), cells AS (
           SELECT floor(ST_X(p) / %(cell)s)::int AS i, floor(ST_Y(p) / %(cell)s)::int AS j,
@@ -95,7 +111,7 @@ def compute(cur: Cursor, kind_name: str, table: str, key: str, class_column: str
     """  # noqa: S608 (identifiers from the kind and module constants, never from the file)
     cur.execute(query, {"not_attr": list(NOT_ATTRIBUTE), "pos": list(POSITION_RULES), "dup": DUPLICATE_METRES,
           "cell": CELL_METRES, "zone": zone})
-    report = QAReport(limits)
+    report = QAReport(limits, measures)
     sums = {"rows": 0, "attribute_errors": 0, "position_problems": 0, "previous": 0, "omitted": 0}
     for i, j, rows, attr, pos, previous, omitted, geojson in cur.fetchall():
         shares = (attr / rows if rows else 0.0, pos / rows if rows else 0.0,
@@ -104,6 +120,9 @@ def compute(cur: Cursor, kind_name: str, table: str, key: str, class_column: str
                 "previous": previous, "omitted": omitted, "attribute_share": round(shares[0], 4),
                 "position_share": round(shares[1], 4), "omission_share": round(shares[2], 4),
                 "pass": all(s <= lim for s, lim in zip(shares, limits, strict=True)), "geometry": geojson}
+        if measures != MEASURES["default"]:
+            for name, count, share in zip(measures[:2], (attr, pos), shares, strict=False):
+                cell.update({f"wrong_{name}": count, f"{name}_share": round(share, 4)})
         report.cells.append(cell)
         for name in sums:
             sums[name] += cell[name]

@@ -30,6 +30,7 @@ def qa_html(result: Result) -> str:
     assert result.qa is not None
     qa, e = result.qa, html.escape
     limits = " / ".join(f"{v:.0%}" for v in qa.limits)
+    first, second, third = qa.measures
     cells = sorted(qa.cells, key=lambda c: (c["pass"], c["cell"]))
     rows = "".join(
         f"<tr class={'pass' if c['pass'] else 'fail'}><td>{e(c['cell'])}</td><td>{c['rows']}</td>"
@@ -40,12 +41,12 @@ def qa_html(result: Result) -> str:
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
 padding:2px 8px;text-align:right}}tr.fail{{background:#fdecea}}</style>
 <h1>普查质检报告 Census QA — {e(result.file)}</h1>
-<p>{e(result.kind)}, {t.get('rows', 0):,} rows in {t.get('cells', 0)} km² cells; limits (attribute / position /
-omission): {limits}. <b>{'合格 PASS' if qa.passed else '不合格 FAIL'}</b> —
+<p>{e(result.kind)}, {t.get('rows', 0):,} rows in {t.get('cells', 0)} km² cells; limits ({first} / {second} /
+{third}): {limits}. <b>{'合格 PASS' if qa.passed else '不合格 FAIL'}</b> —
 {t.get('failed_cells', 0)} failing cells.</p>
 <p>Attribute errors {t.get('attribute_errors', 0)}, position problems {t.get('position_problems', 0)},
 omitted {t.get('omitted', 0)} of {t.get('previous', 0)} previously inventoried.</p>
-<table><tr><th>cell</th><th>rows</th><th>attribute</th><th>position</th><th>omission</th><th>result</th></tr>
+<table><tr><th>cell</th><th>rows</th><th>{first}</th><th>{second}</th><th>{third}</th><th>result</th></tr>
 {rows}</table></html>
 """
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from .models import (
+    POI,
     CleaningSegment,
     Community,
     Component,
     District,
+    DoorPlate,
     Facility,
     ResponsibilityGrid,
     Road,
     Street,
+    StreetLine,
     UnitGrid,
+    Zone,
 )
 from .registry import Layer, Style, registry
 from .roles import ADMIN, EVERYONE, PLANNER, SURVEYOR
@@ -70,6 +74,20 @@ LAYERS = [
           ("name", "road", "district", "grade", "width_m", "length_m", "area_m2", "team"), (12, 22),
           _line("#b9770e", "#f8c471", 3), EVERYONE, frozenset({ADMIN, PLANNER}),
           read_only_fields=("district", "length_m", "area_m2")),
+    # Geocoding entities (GB/T 30428.3): what case addresses are located against (SPEC §4, §5.3).
+    Layer("place_zones", "地片/区片", Zone, "Polygon", ("code", "name", "aliases", "old_names"), (11, 22),
+          _polygon("#6c3483", "#e8daef", "#bb8fce", "#4a235a", 1.0, 0.06), EVERYONE, frozenset({ADMIN, SURVEYOR})),
+    Layer("street_lines", "街巷", StreetLine, "LineString",
+          ("code", "name", "aliases", "old_names", "left_from", "left_to", "right_from", "right_to"), (12, 22),
+          _line("#a04000", "#edbb99", 2), EVERYONE, frozenset({ADMIN, SURVEYOR})),
+    Layer("door_plates", "门(楼)牌", DoorPlate, "Point",
+          ("code", "street_name", "number", "building", "unit_grid", "aliases", "old_names"), (15, 22),
+          _point("#b03a2e", "#f1948a", 3), EVERYONE, frozenset({ADMIN, SURVEYOR}),
+          read_only_fields=("unit_grid",), scope_field="unit_grid", label_field="number"),
+    Layer("pois", "兴趣点", POI, "Point",
+          ("code", "name", "category", "address", "unit_grid", "aliases", "old_names"), (13, 22),
+          _point("#d4ac0d", "#f7dc6f", 4), EVERYONE, frozenset({ADMIN, SURVEYOR}),
+          read_only_fields=("unit_grid",), scope_field="unit_grid"),
 ]
 
 for _layer in LAYERS:

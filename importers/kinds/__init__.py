@@ -8,11 +8,13 @@ from .admin_units import AdminUnits
 from .base import Context, Counts, Kind
 from .components import Components
 from .facilities import Facilities
+from .geocoding import DoorPlates, PlaceZones, POIs, StreetLines
 from .unit_grids import UnitGrids
 from .zones import Zones
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (Components(), UnitGrids(), Facilities(), AdminUnits(),
-                                                  Zones())}
+                                                  Zones(), DoorPlates(), POIs(), StreetLines(),
+                                                  PlaceZones())}
 
 
 def get(name: str) -> Kind:

@@ -3,6 +3,7 @@
 from .admin import Community, District, Street
 from .components import Component, ComponentClass
 from .facilities import Facility
+from .geocoding import POI, DoorPlate, StreetLine, Zone
 from .grids import ResponsibilityGrid, UnitGrid
 from .roads import CleaningSegment, Road
 
@@ -12,9 +13,13 @@ __all__ = [
     "Component",
     "ComponentClass",
     "District",
+    "DoorPlate",
     "Facility",
+    "POI",
     "ResponsibilityGrid",
     "Road",
     "Street",
+    "StreetLine",
     "UnitGrid",
+    "Zone",
 ]

@@ -15,7 +15,7 @@ class AuditEntry(models.Model):
     class Meta:
         verbose_name = "审计记录"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["table_name", "row_id"])]
+        indexes = [models.Index(fields=["table_name", "row_id"], name="audit_audit_table_n_idx")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.table_name}#{self.row_id}"

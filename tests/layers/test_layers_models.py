@@ -242,3 +242,28 @@ def test_invalid_geometry_is_refused(build, city) -> None:
     bowtie = Polygon(((120.40, 33.10), (120.41, 33.11), (120.41, 33.10), (120.40, 33.11), (120.40, 33.10)))
     errors = refused(build, "unit_grids", code="320982001001003", geom=bowtie)
     assert errors.get("geom") == {"valid_geometry"}
+
+
+# -- geocoding entities (GB/T 30428.3) -----------------------------------------------------------
+
+def test_door_plate_and_poi_unit_grid_comes_from_their_position(build, city) -> None:
+    plate = build("door_plates", code="D-1", street_name="幸福路", number="12-1号", geom=Point(120.47, 33.25))
+    poi = build("pois", code="P-1", name="幸福小学", category="学校", geom=Point(120.55, 33.15))
+    assert (plate.unit_grid_id, poi.unit_grid_id) == ("320982001002002", "320982002001001")
+    assert plate.address == "幸福路12-1号" and plate.aliases == [] and poi.old_names == []
+    assert refused(build, "door_plates", code="D-2", street_name="幸福路", number="1号",
+                   geom=Point(120.70, 33.25)) == {"geom": {"inside_district"}}
+
+
+def test_geocoding_rules(build, city) -> None:
+    assert refused(build, "door_plates", code="D-3", street_name="幸福路", number="无号",
+                   geom=Point(120.47, 33.25)) == {"number": {"house_number"}}
+    assert refused(build, "pois", code="P-2", name="医院", aliases=["", "x"],
+                   geom=Point(120.47, 33.25)) == {"aliases": {"name_list"}}
+    assert refused(build, "place_zones", code="Z-1", name="小区", old_names="旧名",
+                   geom=MultiPolygon(rect(120.41, 33.11, 120.42, 33.12), srid=4490)) == {"old_names": {"name_list"}}
+    assert refused(build, "street_lines", code="S-1", name="幸福路", left_from=1,
+                   geom=LineString((120.41, 33.11), (120.42, 33.11), srid=4490)) == {"left_to": {"number_range"}}
+    street = build("street_lines", code="S-2", name="幸福路", right_from=2, right_to=40, aliases=["幸福大道"],
+                   geom=LineString((120.41, 33.11), (120.42, 33.11), srid=4490))
+    assert (street.left_from, street.right_to) == (None, 40)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.gis.geos import LineString, MultiPolygon, Polygon
+from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
 
 from layers.editing import acting_as
 
@@ -19,7 +19,8 @@ def multibox(minx: float, miny: float, maxx: float, maxy: float) -> MultiPolygon
 
 @pytest.fixture
 def full_city(city, build) -> SimpleNamespace:
-    """The shared city plus a responsibility grid and a cleaning segment (so every layer has a feature)."""
+    """The shared city plus a responsibility grid, a cleaning segment and one geocoding entity of each
+    layer (zone, street, door plate, POI), so every layer has a feature."""
     with acting_as("fixture"):
         city.responsibility_grids = {
             "ZR-001": build("responsibility_grids", code="ZR-001", name="西片监督网格", kind="supervisor",
@@ -31,6 +32,15 @@ def full_city(city, build) -> SimpleNamespace:
             "西路一段": build("cleaning_segments", name="西路一段", road=city.roads["西路"], grade=2, width_m=12.0,
                             team="西保洁队", geom=LineString((120.41, 33.11), (120.43, 33.11))),
         }
+        city.place_zones = {"Z-001": build("place_zones", code="Z-001", name="幸福小区", aliases=["幸福苑"],
+                                           geom=multibox(120.46, 33.21, 120.48, 33.23))}
+        city.street_lines = {"S-001": build("street_lines", code="S-001", name="幸福路", old_names=["跃进路"],
+                                            left_from=1, left_to=99, right_from=2, right_to=98,
+                                            geom=LineString((120.45, 33.22), (120.49, 33.22), srid=SRID))}
+        city.door_plates = {"D-001": build("door_plates", code="D-001", street_name="幸福路", number="12-1号",
+                                           building="3幢", geom=Point(120.465, 33.221, srid=SRID))}
+        city.pois = {"P-001": build("pois", code="P-001", name="幸福小学", category="学校", aliases=["幸福路小学"],
+                                    geom=Point(120.47, 33.225, srid=SRID))}
     return city
 
 
