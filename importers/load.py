@@ -15,6 +15,8 @@ import numpy as np
 import shapely
 from django.db import connection, transaction
 from psycopg import Cursor, sql
+from psycopg.types import TypeInfo
+from psycopg.types.string import BytesBinaryDumper
 
 from layers.access import Actor, check_edit
 from layers.editing import acting_as
@@ -202,10 +204,17 @@ def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source
     kind.prepare(values, rows, errors)
     if extra:
         kind.prepare_extra(values, {h: batch.columns[h] for h in extra}, rows, errors)
-    wkb = shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=True, include_srid=True)
     names = ["row_no", *values, "geom"]
-    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names)))) as copy:
+    types = kind.stage_columns()
+    # Binary COPY (EWKB bytes, no hex round trip) when every column has a binary dumper for what
+    # the converters give; jsonb columns hold JSON text, which only the text format takes as is.
+    binary = all(types[n] in _BINARY_TYPES or n == "geom" for n in names)
+    wkb = shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=not binary, include_srid=True)
+    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN{}").format(
+            sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names)),
+            sql.SQL(" (FORMAT BINARY)" if binary else ""))) as copy:
+        if binary:
+            copy.set_types([*(types[n] for n in names[:-1]), _geometry_oid(cur)])
         for record in zip(rows, *values.values(), wkb.tolist(), strict=True):
             copy.write_row(record)
     if errors:
@@ -213,6 +222,28 @@ def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source
             for error in errors:
                 copy.write_row(error.as_tuple())
     return len(rows)
+
+
+_BINARY_TYPES = {"integer", "text", "date", "bigint", "double precision"}
+
+
+class _GeometryDumper(BytesBinaryDumper):
+    """EWKB bytes as a binary ``geometry`` value (PostGIS ``geometry_recv`` reads EWKB)."""
+
+
+def _geometry_oid(cur: Cursor) -> int:
+    """The database's ``geometry`` oid, with a binary dumper for it on this cursor only (found by
+    oid after ``Copy.set_types``; ``bytes`` elsewhere still dump as ``bytea``)."""
+    oid = cur.adapters.types.get("geometry")
+    if oid is None:
+        info = TypeInfo.fetch(cur.connection, "geometry")
+        if info is None:
+            raise RuntimeError("PostGIS geometry type not found")
+        info.register(cur)
+        oid = info
+    dumper = type("GeometryDumper", (_GeometryDumper,), {"oid": oid.oid})
+    cur.adapters.register_dumper(None, dumper)
+    return oid.oid
 
 
 def _errors(cur: Cursor) -> list[RowError]:
