@@ -31,11 +31,9 @@ def check_name_lists(obj: models.Model) -> None:
                 "characters each)", code="name_list")})
 
 
-class NamedPlace(Feature):
-    """What every geocoding entity has: a code, a standard name, aliases and old names."""
+class Aliased(Feature):
+    """What every geocoding entity has: aliases and old names, checked with its geometry."""
 
-    code = models.CharField("编码", max_length=32, unique=True)
-    name = models.CharField("标准名称", max_length=100)
     aliases = models.JSONField("别名", default=list, blank=True)
     old_names = models.JSONField("曾用名", default=list, blank=True)
 
@@ -45,6 +43,16 @@ class NamedPlace(Feature):
     def clean(self) -> None:
         check_geometry(self.geom)
         check_name_lists(self)
+
+
+class NamedPlace(Aliased):
+    """A zone or street: a code and a standard name besides its aliases and old names."""
+
+    code = models.CharField("编码", max_length=32, unique=True)
+    name = models.CharField("标准名称", max_length=100)
+
+    class Meta:
+        abstract = True
 
 
 class Zone(NamedPlace):
@@ -89,7 +97,7 @@ class StreetLine(NamedPlace):
                     "a house-number range needs both its first and its last number", code="number_range")})
 
 
-class DoorPlate(Feature):
+class DoorPlate(Aliased):
     """A door (building) plate 门(楼)牌: 街路巷名 + 门牌号 (e.g. 幸福路 12-1号), unit grid derived."""
 
     code = models.CharField("门牌编码", max_length=32, unique=True)
@@ -99,8 +107,6 @@ class DoorPlate(Feature):
     unit_grid = models.ForeignKey(
         UnitGrid, models.PROTECT, to_field="code", related_name="door_plates", verbose_name="所在单元网格"
     )
-    aliases = models.JSONField("别名", default=list, blank=True)
-    old_names = models.JSONField("曾用名", default=list, blank=True)
     geom = models.PointField("位置", srid=SRID)
 
     class Meta:
@@ -125,7 +131,7 @@ class DoorPlate(Feature):
         self.unit_grid = unit_grid_at(self.geom)
 
 
-class POI(Feature):
+class POI(Aliased):
     """A point of interest 兴趣点 (school, hospital, market …), unit grid derived from its position."""
 
     code = models.CharField("编码", max_length=32, unique=True)
@@ -135,8 +141,6 @@ class POI(Feature):
     unit_grid = models.ForeignKey(
         UnitGrid, models.PROTECT, to_field="code", related_name="pois", verbose_name="所在单元网格"
     )
-    aliases = models.JSONField("别名", default=list, blank=True)
-    old_names = models.JSONField("曾用名", default=list, blank=True)
     geom = models.PointField("位置", srid=SRID)
 
     class Meta:
@@ -149,6 +153,5 @@ class POI(Feature):
         return f"兴趣点 {self.name}"
 
     def clean(self) -> None:
-        check_geometry(self.geom)
-        check_name_lists(self)
+        super().clean()
         self.unit_grid = unit_grid_at(self.geom)
