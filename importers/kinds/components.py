@@ -96,13 +96,7 @@ class Components(Kind):
                     "format('class %%s is not in the class table (see /api/component-classes/; local classes "
                     "use minor codes 80–99)', s.component_class)")
         repair_geometries(cur)
-        cur.execute(f"UPDATE {STAGE} s SET unit_grid = c.unit_grid_id FROM layers_component c "  # noqa: S608
-                    "WHERE c.code = s.code AND c.geom = s.geom")
-        derive_unit_grids(cur)
-        rejected_by(cur, "s.unit_grid IS NULL AND s.geom IS NOT NULL", "geometry",
-                    "ST_AsText(s.geom, 6)", "inside_district",
-                    f"format('position %%s lies outside every unit grid of the platform', "
-                    f"ST_AsText({_PROBE.format(g='s.geom')}, 6))")
+        locate_in_grids(cur, "layers_component", f"ST_AsText({_PROBE.format(g='s.geom')}, 6)")
         rejected_by(cur, "s.unit_grid IS NOT NULL AND s.code IS NOT NULL AND left(s.code, 6) <> left(s.unit_grid, 6)",
                     "code", "s.code", "component_code",
                     "format('标识码 %%s must start with the district code %%s of its position', s.code, "
@@ -111,15 +105,7 @@ class Components(Kind):
                     "grid_stated", "s.grid_stated", "grid_mismatch",
                     "format('the file says unit grid %%s but the position lies in %%s; the derived grid is kept', "
                     "s.grid_stated, s.unit_grid)", severity="warning")
-        if ctx.jurisdiction:
-            rejected_by(cur, "s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry",
-                        "s.unit_grid", "jurisdiction",
-                        "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
-                        [ctx.jurisdiction])
-            add_errors(cur, f"SELECT s.row_no, 'code', s.code, 'jurisdiction', "  # noqa: S608
-                       "format('标识码 %%s is stored in unit grid %%s, outside your jurisdiction', s.code, "
-                       f"c.unit_grid_id), 'error' FROM {STAGE} s JOIN layers_component c ON c.code = s.code "
-                       "WHERE c.unit_grid_id NOT LIKE %s || '%%'", [ctx.jurisdiction])
+        check_grid_jurisdiction(cur, ctx, "layers_component", "标识码")
 
     def retire(self, cur: Cursor, ctx: Context) -> int:
         scope = ("c.unit_grid_id LIKE %s || '%%'" if ctx.jurisdiction else
@@ -130,6 +116,32 @@ class Components(Kind):
             f"WHERE c.status <> %s AND {scope} AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.code = c.code)",
             [self.retired_status, self.retired_status, *([ctx.jurisdiction] if ctx.jurisdiction else [])])
         return cur.rowcount
+
+
+def locate_in_grids(cur: Cursor, table: str, position: str = "ST_AsText(s.geom, 6)") -> None:
+    """Each staged row's unit grid: its stored row's when the position did not move, else derived
+    (:func:`derive_unit_grids`); a position under no grid is rejected (rule ``inside_district``,
+    the message showing ``position``, SQL over alias ``s``). ``table`` is the kind's layer table."""
+    cur.execute(f"UPDATE {STAGE} s SET unit_grid = t.unit_grid_id FROM {table} t "  # noqa: S608 (registry)
+                "WHERE t.code = s.code AND t.geom = s.geom")
+    derive_unit_grids(cur)
+    rejected_by(cur, "s.unit_grid IS NULL AND s.geom IS NOT NULL", "geometry", "ST_AsText(s.geom, 6)",
+                "inside_district", f"format('position %%s lies outside every unit grid of the platform', {position})")
+
+
+def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str) -> None:
+    """With a jurisdiction, refuse rows whose position, or whose stored row (by code), lies in a unit
+    grid outside it (rule ``jurisdiction``); ``label`` names the code column in the message."""
+    if not ctx.jurisdiction:
+        return
+    rejected_by(cur, "s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry",
+                "s.unit_grid", "jurisdiction",
+                "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
+                [ctx.jurisdiction])
+    add_errors(cur, f"SELECT s.row_no, 'code', s.code, 'jurisdiction', "  # noqa: S608 (registry)
+               f"format('{label} %%s is stored in unit grid %%s, outside your jurisdiction', s.code, "
+               f"t.unit_grid_id), 'error' FROM {STAGE} s JOIN {table} t ON t.code = s.code "
+               "WHERE t.unit_grid_id NOT LIKE %s || '%%'", [ctx.jurisdiction])
 
 
 def derive_unit_grids(cur: Cursor) -> None:

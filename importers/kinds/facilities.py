@@ -27,8 +27,8 @@ from layers.facility_kinds import KINDS, check_attrs
 
 from ..fields import Field, RowError, text
 from ..mapping import normalise
-from .base import STAGE, Context, Kind, add_errors, rejected_by
-from .components import derive_unit_grids
+from .base import Context, Kind
+from .components import check_grid_jurisdiction, locate_in_grids
 
 FIELDS = (
     Field("code", "编号", max_length=32),
@@ -150,18 +150,5 @@ class Facilities(Kind):
 
     def validate(self, cur: Cursor, ctx: Context) -> None:
         super().validate(cur, ctx)
-        cur.execute(f"UPDATE {STAGE} s SET unit_grid = f.unit_grid_id FROM layers_facility f "  # noqa: S608
-                    "WHERE f.code = s.code AND f.geom = s.geom")
-        derive_unit_grids(cur)
-        rejected_by(cur, "s.unit_grid IS NULL AND s.geom IS NOT NULL", "geometry", "ST_AsText(s.geom, 6)",
-                    "inside_district", "format('position %%s lies outside every unit grid of the platform', "
-                    "ST_AsText(s.geom, 6))")
-        if ctx.jurisdiction:
-            rejected_by(cur, "s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry",
-                        "s.unit_grid", "jurisdiction",
-                        "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
-                        [ctx.jurisdiction])
-            add_errors(cur, f"SELECT s.row_no, 'code', s.code, 'jurisdiction', "  # noqa: S608
-                       "format('编号 %%s is stored in unit grid %%s, outside your jurisdiction', s.code, "
-                       f"f.unit_grid_id), 'error' FROM {STAGE} s JOIN layers_facility f ON f.code = s.code "
-                       "WHERE f.unit_grid_id NOT LIKE %s || '%%'", [ctx.jurisdiction])
+        locate_in_grids(cur, "layers_facility")
+        check_grid_jurisdiction(cur, ctx, "layers_facility", "编号")

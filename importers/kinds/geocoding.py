@@ -28,7 +28,7 @@ from ..fields import Field, RowError
 from ..mapping import normalise
 from .admin_units import AdminUnits, _repair
 from .base import ERRORS, STAGE, Context, Kind, add_errors, rejected_by
-from .components import derive_unit_grids
+from .components import check_grid_jurisdiction, locate_in_grids
 from .zones import _area
 
 NAME_LISTS = {"aliases": "alias_list", "old_names": "old_name_list"}
@@ -96,22 +96,8 @@ class GeocodingKind(NamedKind):
 
     def validate(self, cur: Cursor, ctx: Context) -> None:
         super().validate(cur, ctx)
-        table = self.layer.table
-        cur.execute(f"UPDATE {STAGE} s SET unit_grid = t.unit_grid_id FROM {table} t "  # noqa: S608 (registry)
-                    "WHERE t.code = s.code AND t.geom = s.geom")
-        derive_unit_grids(cur)
-        rejected_by(cur, "s.unit_grid IS NULL AND s.geom IS NOT NULL", "geometry", "ST_AsText(s.geom, 6)",
-                    "inside_district", "format('position %%s lies outside every unit grid of the platform', "
-                    "ST_AsText(s.geom, 6))")
-        if ctx.jurisdiction:
-            rejected_by(cur, "s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry",
-                        "s.unit_grid", "jurisdiction",
-                        "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
-                        [ctx.jurisdiction])
-            add_errors(cur, f"SELECT s.row_no, 'code', s.code, 'jurisdiction', "  # noqa: S608 (registry)
-                       f"format('{self.fields[0].label} %%s is stored in unit grid %%s, outside your "
-                       f"jurisdiction', s.code, t.unit_grid_id), 'error' FROM {STAGE} s JOIN {table} t "
-                       "ON t.code = s.code WHERE t.unit_grid_id NOT LIKE %s || '%%'", [ctx.jurisdiction])
+        locate_in_grids(cur, self.layer.table)
+        check_grid_jurisdiction(cur, ctx, self.layer.table, self.fields[0].label)
 
 
 DOOR_PLATE_FIELDS = (
