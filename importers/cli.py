@@ -52,8 +52,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     csv_path, json_path = report.write(result, args.report, args.file.stem)
     s = result.summary()
     print(("DRY RUN, nothing written — " if args.dry_run else "")
-          + f"{s['rows']:,} rows: {s['inserted']:,} inserted, {s['updated']:,} updated, {s['unchanged']:,} unchanged, "
-          f"{s['rejected']:,} rejected, {s['retired']:,} retired, "
+          + f"{s['rows']:,} rows: {s['inserted']:,} inserted, {s['updated']:,} updated, {s['unchanged']:,} unchanged"
+          + (f" ({s['recognised']:,} recognised by digest)" if s["recognised"] else "")
+          + f", {s['rejected']:,} rejected, {s['retired']:,} retired, "
           + (f"{s['deleted']:,} replaced zones deleted, " if s["deleted"] else "")
           + f"{s['warnings']:,} warnings (CRS {s['crs']})")
     if result.errors:

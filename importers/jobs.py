@@ -7,6 +7,7 @@ processes run jobs — the deployment setting), ``inline`` (the request runs the
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -23,6 +24,7 @@ from layers.errors import GridcityError
 from . import load, report
 from .models import ImportJob
 
+log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
 PROGRESS_SECONDS = 1.0
 
@@ -76,7 +78,12 @@ class _Progress:
 
     def __init__(self, job: ImportJob, live: bool):
         self.job, self.done, self.last = job, 0, 0.0
-        self.conn = psycopg.connect(_conninfo(), autocommit=True) if live else None
+        self.conn = None
+        if live:
+            try:
+                self.conn = psycopg.connect(_conninfo(), autocommit=True)
+            except psycopg.Error as exc:  # e.g. no connection slot left: import anyway, progress shows at the end
+                log.warning("import %s: no live progress (%s)", job.id, exc)
 
     def __call__(self, rows: int) -> None:
         self.done += rows
@@ -94,6 +101,15 @@ def _conninfo() -> str:
     db = settings.DATABASES["default"]
     return make_conninfo(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"], host=db["HOST"],
                          port=db["PORT"])
+
+
+def _discard(upload: Path) -> None:
+    """Delete an uploaded file and the folder of its own it was stored in (``views._save``)."""
+    upload.unlink(missing_ok=True)
+    try:
+        upload.parent.rmdir()
+    except OSError:  # not empty, or already gone
+        pass
 
 
 def run(job: ImportJob) -> ImportJob:
@@ -115,9 +131,9 @@ def run(job: ImportJob) -> ImportJob:
         job.rows_total = result.rows
     finally:
         progress.close()
-        Path(job.path).unlink(missing_ok=True)
+        _discard(Path(job.path))
         if options.mapping:
-            Path(options.mapping).unlink(missing_ok=True)
+            _discard(Path(options.mapping))
     job.rows_done, job.finished_at = progress.done, timezone.now()
     job.save()
     return job

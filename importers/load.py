@@ -23,11 +23,11 @@ from layers.editing import acting_as
 from layers.errors import BadParameter
 
 from . import crs as crsmod
-from . import kinds, mapping
+from . import digests, kinds, mapping
 from . import qa as qa_report
 from .errors import BadMapping, MissingCRS
 from .fields import RowError, convert
-from .kinds.base import ERRORS, STAGE, VALID, Context, Counts, Kind
+from .kinds.base import ERRORS, SAME, SEEN, STAGE, VALID, Context, Counts, Kind
 from .readers import Batch, Source, open_file
 
 
@@ -58,6 +58,8 @@ class Result:
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     dry_run: bool = False
+    # Rows recognised as unchanged by their digest, which skipped conversion and validation.
+    recognised: int = 0
     qa: qa_report.QAReport | None = None
 
     @property
@@ -69,7 +71,7 @@ class Result:
         return {"kind": self.kind, "file": self.file, "format": self.format, "crs": self.crs, "rows": self.rows,
                 "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged, "rejected": self.rejected,
                 "retired": c.retired, "deleted": c.deleted, "warnings": self.warnings,
-                "ignored_columns": self.ignored_columns,
+                "recognised": self.recognised, "ignored_columns": self.ignored_columns,
                 "dry_run": self.dry_run}
 
 
@@ -104,18 +106,33 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
             # Many short set-based statements: JIT compilation costs more than it saves on each.
             cur.execute("SET LOCAL jit = off")
             _create_tables(cur, kind)
+            matcher = (digests.Matcher(cur, kind, mapped, extra, source_crs.name, match=not options.qa)
+                       if kind.digests else None)
             for batch in source.batches():
-                result.rows += _stage(cur, kind, batch, mapped, source_crs, extra)
+                read = len(batch.rows)
+                found = None
+                if matcher is not None:
+                    batch, found = matcher.split(batch)
+                if len(batch.rows):
+                    _stage(cur, kind, batch, mapped, source_crs, extra, found)
+                result.rows += read
                 if progress:
-                    progress(len(batch.rows))
+                    progress(read)
             cur.execute(f"CREATE INDEX ON {STAGE} ({kind.key}); ANALYZE {STAGE}")
+            if matcher is not None:
+                result.recognised = matcher.same
+                cur.execute(f"CREATE INDEX ON {SAME} ({kind.key}); ANALYZE {SAME}")
             kind.validate(cur, ctx)
+            if matcher is not None:
+                kind.check_unchanged(cur, ctx)
             if options.qa:
                 result.qa = qa_report.compute(cur, kind.name, kind.layer.table, kind.key, kind.class_field,
                                               options.expected)
                 if not options.dry_run:
                     qa_report.store(result.qa, options.qa_run or _stamp(), kind.name)
             result.counts = kind.upsert(cur, ctx)
+            if matcher is not None and not options.dry_run:
+                digests.remember(cur, kind, VALID)
             result.errors = _errors(cur)
             result.rejected = len({e.row for e in result.errors if e.severity == "error"})
             _drop_tables(cur)
@@ -165,7 +182,7 @@ def _create_tables(cur: Cursor, kind: Kind) -> None:
 
 
 def _drop_tables(cur: Cursor) -> None:
-    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {ERRORS}, {VALID}")
+    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {ERRORS}, {VALID}, {SAME}, {SEEN}")
 
 
 def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) -> np.ndarray:
@@ -192,7 +209,8 @@ def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) ->
 
 
 def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source_crs: crsmod.SourceCRS,
-           extra: list[str]) -> int:
+           extra: list[str], row_digests: np.ndarray | None) -> None:
+    """Convert, check and COPY one batch into the staging table (row errors into the error table)."""
     errors: list[RowError] = []
     rows = [int(r) for r in batch.rows]
     geoms = kind.check_geometries(_geometries(batch, mapped, errors), batch.rows, errors)
@@ -204,6 +222,8 @@ def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source
     kind.prepare(values, rows, errors)
     if extra:
         kind.prepare_extra(values, {h: batch.columns[h] for h in extra}, rows, errors)
+    if row_digests is not None:
+        values["import_digest"] = row_digests.tolist()
     names = ["row_no", *values, "geom"]
     types = kind.stage_columns()
     # Binary COPY (EWKB bytes, no hex round trip) when every column has a binary dumper for what
@@ -221,7 +241,6 @@ def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source
         with cur.copy(f"COPY {ERRORS} (row_no, field, value, rule, message, severity) FROM STDIN") as copy:
             for error in errors:
                 copy.write_row(error.as_tuple())
-    return len(rows)
 
 
 _BINARY_TYPES = {"integer", "text", "date", "bigint", "double precision"}

@@ -61,3 +61,21 @@ class QACell(models.Model):
 
     def __str__(self) -> str:
         return f"QA {self.run} {self.cell} {'合格' if self.passed else '不合格'}"
+
+
+class RowDigest(models.Model):
+    """The digest of the file row a stored feature was last imported from (``importers.digests``),
+    valid while the feature's ``updated_at`` is still ``stored_at``: a re-import recognises the
+    unchanged rows by it and skips their conversion, validation and upsert."""
+
+    pk = models.CompositePrimaryKey("layer", "key")
+    layer = models.CharField("图层", max_length=64)
+    key = models.CharField("编码", max_length=64)
+    digest = models.BigIntegerField("摘要")
+    stored_at = models.DateTimeField("入库时的更新时间")
+
+    class Meta:
+        verbose_name = "导入行摘要"
+
+    def __str__(self) -> str:
+        return f"{self.layer} {self.key}"

@@ -53,7 +53,13 @@ def describe(job: ImportJob) -> dict[str, object]:
 
 
 def _save(upload, suffix: str) -> Path:
-    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+    """Store an upload in a folder of its own under its own base name, so that messages and the
+    summary name the file the user sent (``jobs.run`` removes the folder when the job ends)."""
+    folder = upload_dir() / uuid.uuid4().hex
+    folder.mkdir()
+    name = Path(upload.name or "").name
+    target = folder / (name if name not in ("", ".", "..") and Path(name).suffix.lower() == suffix
+                       else f"upload{suffix}")
     with target.open("wb") as fh:
         for chunk in upload.chunks():
             fh.write(chunk)

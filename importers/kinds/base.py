@@ -22,6 +22,9 @@ from layers.registry import Layer, registry
 from ..fields import Field, RowError
 
 STAGE, ERRORS, VALID = "import_stage", "import_errors", "import_valid"
+# Rows whose digest shows them unchanged since their last import, and each batch's digests
+# on their way there (``importers.digests``).
+SAME, SEEN = "import_same", "import_seen"
 GEOMETRY_TYPES = {"point": ("Point",), "polygon": ("Polygon",), "line": ("LineString",),
                   "any": ("Point", "LineString", "Polygon")}
 _LABELS = {"Point": "points", "LineString": "lines", "Polygon": "polygons"}
@@ -72,6 +75,13 @@ class Kind:
     retired_status: str | None = None
     # Header aliases of this kind only (normalised header → field), ahead of the default mapping.
     aliases: dict[str, str] = {}
+    # Unchanged rows are recognised by digest and skip the per-row work (``importers.digests``):
+    # only for kinds whose stored row is a function of the file's row and the stored row.
+    digests: bool = False
+    # Fields an unchanged row still carries into ``import_same`` for :meth:`check_unchanged`.
+    recheck: tuple[str, ...] = ()
+    # Derived staging columns an unchanged row takes from its stored row: column → stored column.
+    same_stored: dict[str, str] = {}
 
     @property
     def layer(self) -> Layer:
@@ -83,7 +93,8 @@ class Kind:
 
     def stage_columns(self) -> dict[str, str]:
         return {"row_no": "integer", **{f.name: f.sql_type for f in self.all_fields},
-                "geom": "geometry(Geometry, 4490)", **self.derived}
+                "geom": "geometry(Geometry, 4490)", **self.derived,
+                **({"import_digest": "bigint"} if self.digests else {})}
 
     # -- Python side, per batch -------------------------------------------------------------
 
@@ -130,7 +141,7 @@ class Kind:
 
     def validate(self, cur: Cursor, ctx: Context) -> None:
         """Add the kind's SQL rules to the error table (subclasses call ``super()`` first)."""
-        duplicates(cur, self.key, self.fields[0].label)
+        duplicates(cur, self.key, self.fields[0].label, with_same=self.digests)
         for f in self.all_fields:
             if f.name in self.required:
                 # not when the cell was refused already (it is NULL for that reason)
@@ -142,11 +153,20 @@ class Kind:
         """Model fields this import writes: those the file carries, in the kind's order."""
         return [f.name for f in self.fields if f.name in ctx.mapped]
 
+    def same_stored_types(self) -> dict[str, str]:
+        return {c: self.derived[c] for c in self.same_stored}
+
+    def check_unchanged(self, cur: Cursor, ctx: Context) -> None:
+        """The rules that still apply to rows in ``import_same`` (unchanged since their last import):
+        those depending on more than the row, e.g. the user's jurisdiction. Run after :meth:`validate`."""
+
     def upsert(self, cur: Cursor, ctx: Context) -> Counts:
         valid = valid_rows(cur, self.key)
         inserted, updated = self.upsert_into(cur, ctx, self.layer, self.stored_fields(ctx),
                                              self.computed_columns(ctx), self.insert_defaults(ctx))
         counts = Counts(inserted=inserted, updated=updated, unchanged=valid - inserted - updated)
+        if self.digests:
+            counts.unchanged += unchanged_rows(cur)
         if ctx.retire_missing:
             counts.retired = self.retire(cur, ctx)
         return counts
@@ -216,24 +236,37 @@ def _value(layer: Layer, name: str) -> sql.Composable:
     return value if fallback is None else sql.SQL("coalesce({}, {})").format(value, sql.Literal(fallback))
 
 
+def unchanged_rows(cur: Cursor) -> int:
+    """The rows set aside as unchanged that no rule rejected."""
+    cur.execute(f"SELECT count(*) FROM {SAME} s WHERE NOT EXISTS (SELECT 1 FROM {ERRORS} e "  # noqa: S608 (module constants)
+                "WHERE e.row_no = s.row_no AND e.severity = 'error')")
+    (count,) = cur.fetchone() or (0,)
+    return count
+
+
 def add_errors(cur: Cursor, query: str, params: list | None = None) -> int:
     """``INSERT INTO import_errors (row_no, field, value, rule, message, severity) <query>``."""
     cur.execute(f"INSERT INTO {ERRORS} (row_no, field, value, rule, message, severity) " + query, params or [])
     return cur.rowcount
 
 
-def duplicates(cur: Cursor, key: str, label: str) -> None:
-    """Every row whose key appears more than once in the file is rejected (which one is right is unknown)."""
+def duplicates(cur: Cursor, key: str, label: str, with_same: bool = False) -> None:
+    """Every row whose key appears more than once in the file is rejected (which one is right is unknown);
+    ``with_same``: counting the rows set aside as unchanged too."""
+    rows = sql.SQL("(SELECT row_no, {k} FROM {stage} UNION ALL SELECT row_no, {k} FROM {same})" if with_same
+                   else "{stage}").format(k=sql.Identifier(key), stage=sql.Identifier(STAGE),
+                                          same=sql.Identifier(SAME))
     add_errors(cur, sql.SQL(
         "SELECT row_no, %s, {k}, 'unique_in_file', format('%%s %%s appears %%s times in the file (rows %%s)', "
         "%s::text, {k}, n, rows_list), 'error' FROM (SELECT row_no, {k}, count(*) OVER w AS n, "
-        "string_agg(row_no::text, ', ') OVER w AS rows_list FROM {stage} WHERE {k} IS NOT NULL "
+        "string_agg(row_no::text, ', ') OVER w AS rows_list FROM {rows} r WHERE {k} IS NOT NULL "
         "WINDOW w AS (PARTITION BY {k} ORDER BY row_no ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
-        ") d WHERE n > 1").format(k=sql.Identifier(key), stage=sql.Identifier(STAGE)).as_string(cur), [key, label])
+        ") d WHERE n > 1").format(k=sql.Identifier(key), rows=rows).as_string(cur), [key, label])
 
 
 def rejected_by(cur: Cursor, where: str, field_name: str, value: str, rule: str, message: str,
-                params: list | None = None, severity: str = "error") -> int:
-    """One error per staging row matching ``where`` (SQL over alias ``s``; ``value``/``message`` are SQL)."""
-    return add_errors(cur, f"SELECT s.row_no, %s, {value}, %s, {message}, %s FROM {STAGE} s WHERE {where}",  # noqa: S608 (identifiers are module constants)
+                params: list | None = None, severity: str = "error", source: str = STAGE) -> int:
+    """One error per row of ``source`` (the staging table, or ``import_same``) matching ``where``
+    (SQL over alias ``s``; ``value``/``message`` are SQL)."""
+    return add_errors(cur, f"SELECT s.row_no, %s, {value}, %s, {message}, %s FROM {source} s WHERE {where}",  # noqa: S608 (identifiers are module constants)
                       [field_name, rule, severity, *(params or [])])

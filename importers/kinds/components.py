@@ -24,7 +24,7 @@ from psycopg import Cursor
 from layers.models import Component
 
 from ..fields import Field, RowError
-from .base import STAGE, Context, Kind, add_errors, rejected_by
+from .base import SAME, STAGE, Context, Kind, add_errors, rejected_by
 
 FIELDS = (
     Field("code", "标识码", pattern=r"[0-9]{16}"),
@@ -55,6 +55,9 @@ class Components(Kind):
     computed = {"unit_grid": "v.unit_grid"}
     retired_status = Component.RETIRED
     class_field = "component_class"
+    digests = True
+    recheck = ("grid_stated",)
+    same_stored = {"unit_grid": "unit_grid_id"}
 
     def stored_fields(self, ctx: Context) -> list[str]:
         """The class is always written: taken from 标识码 when the file has no class column."""
@@ -101,21 +104,32 @@ class Components(Kind):
                     "code", "s.code", "component_code",
                     "format('标识码 %%s must start with the district code %%s of its position', s.code, "
                     "left(s.unit_grid, 6))")
-        rejected_by(cur, "s.grid_stated IS NOT NULL AND s.unit_grid IS NOT NULL AND s.grid_stated <> s.unit_grid",
-                    "grid_stated", "s.grid_stated", "grid_mismatch",
-                    "format('the file says unit grid %%s but the position lies in %%s; the derived grid is kept', "
-                    "s.grid_stated, s.unit_grid)", severity="warning")
+        check_stated_grid(cur)
         check_grid_jurisdiction(cur, ctx, "layers_component", "标识码")
 
+    def check_unchanged(self, cur: Cursor, ctx: Context) -> None:
+        """An unchanged row keeps its stored grid: the stated grid and the jurisdiction are checked against it."""
+        check_stated_grid(cur, SAME)
+        check_grid_jurisdiction(cur, ctx, "layers_component", "标识码", SAME)
+
     def retire(self, cur: Cursor, ctx: Context) -> int:
+        listed = f"(SELECT code, unit_grid FROM {STAGE} UNION ALL SELECT code, unit_grid FROM {SAME})"  # noqa: S608
         scope = ("c.unit_grid_id LIKE %s || '%%'" if ctx.jurisdiction else
-                 f"left(c.unit_grid_id, 6) IN (SELECT DISTINCT left(unit_grid, 6) FROM {STAGE} "  # noqa: S608
+                 f"left(c.unit_grid_id, 6) IN (SELECT DISTINCT left(unit_grid, 6) FROM {listed} l "  # noqa: S608
                  "WHERE unit_grid IS NOT NULL)")
         cur.execute(
             "UPDATE layers_component c SET status = %s, change_date = current_date, updated_at = now() "  # noqa: S608
-            f"WHERE c.status <> %s AND {scope} AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.code = c.code)",
+            f"WHERE c.status <> %s AND {scope} AND NOT EXISTS (SELECT 1 FROM {listed} s WHERE s.code = c.code)",
             [self.retired_status, self.retired_status, *([ctx.jurisdiction] if ctx.jurisdiction else [])])
         return cur.rowcount
+
+
+def check_stated_grid(cur: Cursor, source: str = STAGE) -> None:
+    """Warn (rule ``grid_mismatch``) where the file's 所在单元网格 is not the grid the position lies in."""
+    rejected_by(cur, "s.grid_stated IS NOT NULL AND s.unit_grid IS NOT NULL AND s.grid_stated <> s.unit_grid",
+                "grid_stated", "s.grid_stated", "grid_mismatch",
+                "format('the file says unit grid %%s but the position lies in %%s; the derived grid is kept', "
+                "s.grid_stated, s.unit_grid)", severity="warning", source=source)
 
 
 def locate_in_grids(cur: Cursor, table: str, position: str = "ST_AsText(s.geom, 6)") -> None:
@@ -129,18 +143,18 @@ def locate_in_grids(cur: Cursor, table: str, position: str = "ST_AsText(s.geom, 
                 "inside_district", f"format('position %%s lies outside every unit grid of the platform', {position})")
 
 
-def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str) -> None:
-    """With a jurisdiction, refuse rows whose position, or whose stored row (by code), lies in a unit
-    grid outside it (rule ``jurisdiction``); ``label`` names the code column in the message."""
+def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str, source: str = STAGE) -> None:
+    """With a jurisdiction, refuse rows of ``source`` whose position, or whose stored row (by code),
+    lies in a unit grid outside it (rule ``jurisdiction``); ``label`` names the code column in the message."""
     if not ctx.jurisdiction:
         return
     rejected_by(cur, "s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry",
                 "s.unit_grid", "jurisdiction",
                 "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
-                [ctx.jurisdiction])
+                [ctx.jurisdiction], source=source)
     add_errors(cur, f"SELECT s.row_no, 'code', s.code, 'jurisdiction', "  # noqa: S608 (registry)
                f"format('{label} %%s is stored in unit grid %%s, outside your jurisdiction', s.code, "
-               f"t.unit_grid_id), 'error' FROM {STAGE} s JOIN {table} t ON t.code = s.code "
+               f"t.unit_grid_id), 'error' FROM {source} s JOIN {table} t ON t.code = s.code "
                "WHERE t.unit_grid_id NOT LIKE %s || '%%'", [ctx.jurisdiction])
 
 

@@ -1,0 +1,268 @@
+"""Import memory against file size: the census import must stream, not load the file whole.
+
+    .venv/bin/python -m benchmarks.import_memory [--scales 0.25,0.5,1,2] [--seed 320982] [--no-csv] [--keep]
+
+The readers promise that memory stays flat with file size (``importers.readers`` hands the
+importer batches of ``BATCH_ROWS`` rows). This checks the promise end to end. It creates its own
+scratch database ``gridcity_bench_import_memory`` on the embedded cluster (the dev database is
+never touched), migrates it and loads the demo district **without** components, as
+``benchmarks.imports`` does. Then, for each scale, it generates the district's components with
+``democity.generate.generate_city(seed, scale)`` (1.0 = 138,662 components), writes them as
+
+- a GeoPackage (all components, EPSG:4490), and
+- a UTF-8 CSV of the point components with 经度/纬度 columns (imported with ``--crs EPSG:4490``),
+
+empties the components layer and runs ``importers.load.run("components", file, actor)`` in a
+**fresh child process**, so no allocator state, cache or leftover object of an earlier run counts.
+The child sets up Django, imports the importer and its libraries and connects to the database;
+its resident memory then is the *baseline*. It resets the kernel's high-water mark
+(``/proc/self/clear_refs``), runs the import, and reports its *peak* (``VmHWM``) — also the
+resident memory after the first and the last staged batch, which separates the cost of one
+batch from any growth across batches. PostgreSQL's own backend is a separate process and is
+not counted: this measures the importer.
+
+Memory is flat when *peak − baseline* does not grow with the number of rows: the summary line
+gives, per format, the ratio of the increase at the largest scale to the increase at the
+smallest next to the ratio of rows, and the slope of a least-squares line through the increases
+(MB per 100,000 rows; ≈ 0 when flat). The scratch database is dropped at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import SimpleNamespace
+
+from benchmarks.imports import ROOT, component_frame, setup
+
+DATABASE = "gridcity_bench_import_memory"
+RESULT = "IMPORT-MEMORY-RESULT "  # the child's one line for the parent, among whatever else it prints
+
+
+def status_mb() -> dict[str, float]:
+    """This process's resident memory now (``VmRSS``) and its high-water mark (``VmHWM``), in MB."""
+    with open("/proc/self/status") as fh:
+        return {k: int(v.split()[0]) / 1024 for k, v in (line.split(":", 1) for line in fh)
+                if k in ("VmRSS", "VmHWM")}
+
+
+def reset_peak() -> bool:
+    """Set ``VmHWM`` to the current ``VmRSS`` (Linux ≥ 4.0); False where the kernel refuses."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
+
+
+# --- the child: one import, measured ------------------------------------------------------------
+
+def child(path: Path, crs: str | None) -> int:
+    """Import ``path`` into the (empty) components layer and print one result line as JSON."""
+    sys.path.insert(0, str(ROOT / "platform"))
+    from gridcity.cli import django_setup
+
+    django_setup()
+    # Everything the import needs, loaded before the baseline: only the import itself is measured.
+    import numpy  # noqa: F401
+    import pyarrow  # noqa: F401
+    import pyogrio  # noqa: F401
+    import shapely  # noqa: F401
+    from django.db import connection
+
+    from importers import load
+    from importers.kinds import get
+    from layers.models import Component  # noqa: F401
+
+    get("components")
+    connection.ensure_connection()
+    gc.collect()
+    baseline = status_mb()["VmRSS"]
+    reset = reset_peak()
+    after: list[float] = []
+
+    def progress(rows: int) -> None:
+        after.append(status_mb()["VmRSS"])
+
+    actor = SimpleNamespace(username="bench", role="admin", jurisdiction_code="")
+    start = time.perf_counter()
+    result = load.run("components", path, actor, load.Options(crs=crs), progress=progress)
+    seconds = time.perf_counter() - start
+    now = status_mb()
+    print(RESULT + json.dumps({
+        "rows": result.rows, "inserted": result.counts.inserted, "rejected": result.rejected,
+        "baseline": baseline, "peak": now["VmHWM"], "end": now["VmRSS"], "peak_reset": reset,
+        "batches": len(after), "first_batch": after[0] if after else baseline,
+        "last_batch": after[-1] if after else baseline, "max_staging": max(after, default=baseline),
+        "seconds": seconds}), flush=True)
+    return 0
+
+
+# --- the parent: files, children, table -------------------------------------------------------
+
+@dataclass
+class Measured:
+    fmt: str
+    scale: float
+    size_mb: float
+    rows: int
+    baseline: float
+    peak: float
+    first_batch: float
+    last_batch: float
+    batches: int
+    seconds: float
+
+    @property
+    def increase(self) -> float:
+        return self.peak - self.baseline
+
+
+def measure(path: Path, url: str, crs: str | None) -> dict:
+    """Run the import of ``path`` in a fresh interpreter; its result line as a dict."""
+    argv = [sys.executable, "-m", "benchmarks.import_memory", "--child", str(path), *(["--crs", crs] if crs else [])]
+    done = subprocess.run(argv, cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(RESULT)]
+    if done.returncode or not lines:
+        sys.exit(f"the import of {path.name} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return json.loads(lines[-1][len(RESULT):])
+
+
+def write_files(c, folder: Path, csv: bool) -> list[tuple[str, Path, int, str | None]]:
+    """The components as a GeoPackage (and the points as a CSV): (format, path, rows, --crs)."""
+    import logging
+
+    import shapely
+
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)  # not "Created 138,662 records" per file
+    gdf = component_frame(c)
+    gpkg = folder / "census.gpkg"
+    gdf.to_file(gpkg, driver="GPKG", engine="pyogrio")
+    files: list[tuple[str, Path, int, str | None]] = [("gpkg", gpkg, len(gdf), None)]
+    if csv:
+        points = gdf[gdf.geom_type == "Point"]
+        table = points.drop(columns="geometry")
+        table["经度"] = shapely.get_x(points.geometry.values)
+        table["纬度"] = shapely.get_y(points.geometry.values)
+        path = folder / "census.csv"
+        table.to_csv(path, index=False, encoding="utf-8", float_format="%.8f")
+        files.append(("csv", path, len(table), "EPSG:4490"))
+    return files
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--scales", default="0.25,0.5,1,2", help="comma-separated demo scales (1 = 138,662 rows)")
+    parser.add_argument("--seed", type=int, default=320982)
+    parser.add_argument("--no-csv", action="store_true", help="GeoPackage only")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--crs", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child, args.crs)
+    try:
+        args.scales = sorted({float(s) for s in args.scales.split(",") if s.strip()})
+    except ValueError:
+        parser.error(f"--scales takes numbers separated by commas, e.g. 0.25,0.5,1,2 (got {args.scales!r})")
+    if not args.scales:
+        parser.error("--scales names no scale")
+
+    sys.path.insert(0, str(ROOT / "platform"))
+    from gridcity.cluster import Cluster
+
+    cluster = Cluster.default()
+    cluster.ensure_database(DATABASE)
+    url = cluster.url(DATABASE)
+    os.environ["DATABASE_URL"] = url
+    try:
+        return run(url, args)
+    finally:
+        if not args.keep:
+            from django.conf import settings
+
+            if settings.configured:
+                from django.db import connections
+
+                connections.close_all()
+            import psycopg
+
+            with psycopg.connect(cluster.url(), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def run(url: str, args: argparse.Namespace) -> int:
+    setup(url)
+    from gridcity.cli import django_setup
+
+    django_setup()
+    import numpy as np
+    from django.db import connection
+
+    from democity.generate import generate_city
+    from democity.load import load_city
+
+    measured: list[Measured] = []
+    header = (f"{'file':<6}{'scale':>6}{'rows':>10}{'size MB':>9}{'batches':>8}{'baseline':>10}{'1st batch':>11}"
+              f"{'last batch':>12}{'peak MB':>9}{'peak−base':>11}{'import':>9}")
+    for i, scale in enumerate(args.scales):
+        city = generate_city(args.seed, scale)  # grids, streets … do not depend on scale: drawn first
+        c = city.components
+        if i == 0:
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(*) FROM layers_district")
+                empty = cur.fetchone()[0] == 0
+            if empty:
+                none = np.zeros(0, dtype=bool)
+                load_city(replace(city, components=replace(c, **{f: getattr(c, f)[none] for f in (
+                    "codes", "classes", "names", "dept_admin", "dept_owner", "dept_maintain", "grids", "status",
+                    "initial_date", "change_date", "location", "notes", "geoms")})))
+            print(header, flush=True)
+        with tempfile.TemporaryDirectory(prefix="gridcity-bench-") as tmp:
+            for fmt, path, rows, crs in write_files(c, Path(tmp), not args.no_csv):
+                with connection.cursor() as cur:
+                    cur.execute("TRUNCATE layers_component")  # not audited: setup of the scratch database only
+                r = measure(path, url, crs)
+                assert r["rows"] == rows and r["inserted"] == rows and r["rejected"] == 0, r
+                if not r["peak_reset"]:
+                    print("(the kernel would not reset VmHWM: peaks include the start-up)", flush=True)
+                m = Measured(fmt, scale, path.stat().st_size / 2**20, rows, r["baseline"], r["peak"],
+                             r["first_batch"], r["last_batch"], r["batches"], r["seconds"])
+                measured.append(m)
+                print(f"{fmt:<6}{scale:>6g}{rows:>10,}{m.size_mb:>9.1f}{m.batches:>8}{m.baseline:>10.0f}"
+                      f"{m.first_batch:>11.0f}{m.last_batch:>12.0f}{m.peak:>9.0f}{m.increase:>11.0f}"
+                      f"{m.seconds:>8.1f}s", flush=True)
+        del city, c
+    summarise(measured)
+    return 0
+
+
+def summarise(measured: list[Measured]) -> None:
+    """Per format: increase and rows, largest over smallest file, and the slope of increase on rows."""
+    import numpy as np
+
+    print("all sizes in MB of resident memory (VmRSS / VmHWM) of the importing process")
+    for fmt in dict.fromkeys(m.fmt for m in measured):
+        ms = sorted((m for m in measured if m.fmt == fmt), key=lambda m: m.rows)
+        if len(ms) < 2:
+            continue
+        small, large = ms[0], ms[-1]
+        rows = np.array([m.rows for m in ms], dtype=float)
+        slope = float(np.polyfit(rows / 1e5, [m.increase for m in ms], 1)[0])
+        ratio = large.increase / small.increase if small.increase > 0 else float("inf")
+        print(f"{fmt}: rows ×{large.rows / small.rows:.2f} ({small.rows:,} → {large.rows:,}); "
+              f"peak − baseline ×{ratio:.2f} ({small.increase:.0f} → {large.increase:.0f} MB); "
+              f"slope {slope:+.1f} MB per 100,000 rows — {'flat' if ratio < 1.25 else 'NOT flat'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

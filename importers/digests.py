@@ -1,0 +1,145 @@
+"""Row digests: recognising a re-imported row that is unchanged without converting or validating it.
+
+A re-survey brings back mostly the rows already stored. Each row of a file is hashed as read
+(64-bit, vectorised: the raw cells of every mapped column and the geometry in the file's CRS,
+seeded with the kind, the CRS and the column mapping), and the digest is remembered per stored
+row in ``importers_rowdigest`` together with the row's ``updated_at`` at that moment.
+
+On the next import a row whose digest equals the remembered one, for a stored row not changed
+since (same ``updated_at``: every write path of the platform bumps it, API edits, imports,
+retiring, moves), would convert, validate and upsert to exactly what is stored. It is set aside
+in ``import_same`` (row number, key and the kind's :attr:`~importers.kinds.base.Kind.recheck`
+fields) and skips the per-row work; the rules that depend on more than the row itself run on it
+all the same (a key repeated in the file, the importing user's jurisdiction over the stored row,
+the kind's :meth:`~importers.kinds.base.Kind.check_unchanged`), so the counts and the error
+report are those of a full import.
+
+Kinds opt in (:attr:`~importers.kinds.base.Kind.digests`) when what they store is a function of
+the row and the stored row only (components, facilities); kinds deriving values from other
+layers (door plates' streets) or replacing by area (zones) always take the full path, as does
+an import with ``--qa`` (its checks read every staged geometry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import shapely
+from psycopg import Cursor, sql
+
+from .fields import convert, text
+from .kinds.base import SAME, SEEN, Kind
+from .readers import Batch
+
+# Bump when what is hashed changes: older digests then simply no longer match.
+VERSION = 1
+_MIX = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime: spreads each column's hash before the next
+
+
+def seed(kind: Kind, crs_name: str, mapped: dict[str, str], extra: list[str]) -> int:
+    """What, besides the cells, decides the stored row: the kind, the CRS and which header feeds which field."""
+    words = [str(VERSION), kind.name, crs_name, *(f"{f}={h}" for f, h in sorted(mapped.items())), *sorted(extra)]
+    return int.from_bytes(hashlib.blake2b("\x1f".join(words).encode(), digest_size=8).digest(), "little")
+
+
+def headers(mapped: dict[str, str], extra: list[str]) -> list[str]:
+    """The columns hashed, in a fixed order: every mapped header and every extra one the kind reads."""
+    return sorted({*mapped.values(), *extra})
+
+
+def row_digests(batch: Batch, columns: list[str], start: int) -> np.ndarray:
+    """One signed 64-bit digest per row of ``batch`` (``start`` from :func:`seed`)."""
+    digest = np.full(len(batch.rows), np.uint64(start), dtype=np.uint64)
+    parts = [np.asarray(batch.columns[c], dtype=object) for c in columns]
+    if batch.geoms is not None:
+        parts.append(shapely.to_wkb(batch.geoms))
+    for part in parts:
+        digest = (digest ^ pd.util.hash_array(part, categorize=False)) * _MIX
+    return digest.view(np.int64)
+
+
+class Matcher:
+    """Splits each batch into rows unchanged since their last import (moved to ``import_same``)
+    and the rest (returned, with their digests, for the full path). Without ``match`` it only
+    computes digests, to remember them (an import with ``--qa`` checks every row).
+
+    Per batch, every row's number, key, digest and :attr:`~Kind.recheck` cells go to the
+    temporary ``import_seen`` by binary COPY; one statement moves the matches into ``import_same``
+    with the stored row's :attr:`~Kind.same_stored` columns and returns their row numbers.
+    """
+
+    def __init__(self, cur: Cursor, kind: Kind, mapped: dict[str, str], extra: list[str], crs_name: str,
+                 match: bool = True):
+        self.cur, self.kind, self.match, self.mapped = cur, kind, match, mapped
+        self.recheck = [f for f in kind.all_fields if f.name in kind.recheck]
+        self.columns = headers(mapped, extra)
+        self.start = seed(kind, crs_name, mapped, extra)
+        self.same = 0
+        self.seen = {"row_no": "integer", kind.key: "text", "import_digest": "bigint",
+                     **{f.name: f.sql_type for f in self.recheck}}
+        same = {**{c: t for c, t in self.seen.items() if c != "import_digest"}, **kind.same_stored_types()}
+        for table, columns in ((SEEN, self.seen), (SAME, same)):
+            cur.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
+                sql.Identifier(table), sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
+                                                          for c, t in columns.items())))
+
+    def split(self, batch: Batch) -> tuple[Batch, np.ndarray]:
+        """The rows of ``batch`` still to be converted, and their digests (all rows, unless matching)."""
+        digests = row_digests(batch, self.columns, self.start)
+        if not self.match:
+            return batch, digests
+        rows = batch.rows.tolist()
+        # These cells converted without error when a matched row was stored (else it would not have
+        # been); for the others the full path converts them again and reports what is wrong.
+        values = [rows, [text(v) for v in batch.columns[self.mapped[self.kind.key]]], digests.tolist(),
+                  *(convert(f, batch.columns[self.mapped[f.name]], rows, []) if f.name in self.mapped
+                    else [None] * len(rows) for f in self.recheck)]
+        cur, names = self.cur, list(self.seen)
+        cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(SEEN)))
+        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+                sql.Identifier(SEEN), sql.SQL(", ").join(map(sql.Identifier, names)))) as copy:
+            copy.set_types(list(self.seen.values()))
+            for record in zip(*values, strict=True):
+                copy.write_row(record)
+        kind, layer = self.kind, self.kind.layer
+        stored = kind.same_stored
+        kept = [c for c in names if c != "import_digest"]
+        cur.execute(sql.SQL(
+            "WITH moved AS (INSERT INTO {same} ({cols}) SELECT {fcols} FROM {seen} f "
+            "JOIN importers_rowdigest d ON d.layer = %s AND d.key = f.{key} AND d.digest = f.import_digest "
+            "JOIN {table} t ON t.{tkey} = f.{key} AND t.updated_at = d.stored_at RETURNING row_no) "
+            "SELECT coalesce(array_agg(row_no), '{{}}') FROM moved").format(
+            same=sql.Identifier(SAME), seen=sql.Identifier(SEEN), table=sql.Identifier(layer.table),
+            key=sql.Identifier(kind.key), tkey=sql.Identifier(layer.column(kind.key)),
+            cols=sql.SQL(", ").join(map(sql.Identifier, [*kept, *stored])),
+            fcols=sql.SQL(", ").join([*(sql.SQL("f.{}").format(sql.Identifier(c)) for c in kept),
+                                      *(sql.SQL("t.{}").format(sql.Identifier(c)) for c in stored.values())])),
+            [layer.name])
+        (moved,) = cur.fetchone() or ([],)
+        hits = np.isin(batch.rows, np.asarray(moved, dtype=np.int64))
+        if not hits.any():
+            return batch, digests
+        self.same += int(hits.sum())
+        return subset(batch, ~hits), digests[~hits]
+
+
+def subset(batch: Batch, keep: np.ndarray) -> Batch:
+    """The rows of ``batch`` where ``keep`` is true."""
+    index = np.flatnonzero(keep)
+    return Batch(batch.rows[index], {c: [v[i] for i in index] for c, v in batch.columns.items()},
+                 None if batch.geoms is None else batch.geoms[index])
+
+
+def remember(cur: Cursor, kind: Kind, valid: str) -> None:
+    """Record the digests of the rows just imported (table ``valid``), stamped with their stored ``updated_at``."""
+    table = sql.Identifier(kind.layer.table)
+    key = sql.Identifier(kind.layer.column(kind.key))
+    cur.execute(sql.SQL(
+        "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) "
+        "SELECT %s, t.{key}, v.import_digest, t.updated_at FROM {valid} v JOIN {table} t ON t.{key} = v.{vkey} "
+        "ON CONFLICT (layer, key) DO UPDATE SET digest = EXCLUDED.digest, stored_at = EXCLUDED.stored_at "
+        "WHERE (importers_rowdigest.digest, importers_rowdigest.stored_at) "
+        "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)").format(
+        key=key, valid=sql.Identifier(valid), table=table, vkey=sql.Identifier(kind.key)), [kind.layer.name])

@@ -1,0 +1,131 @@
+"""Re-imports recognise unchanged rows by digest (``importers.digests``) and report exactly what the
+full path reports: the same counts and the same error report, edits since the last import undone."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+from import_files import SAMPLE, frame, write_csv
+from test_importers_components import HEADER, PLANTED
+
+from importers import load
+from importers.kinds.components import Components
+from importers.models import RowDigest
+from layers.editing import acting_as
+from layers.models import Component
+
+CSV = load.Options(crs="EPSG:4490")
+
+
+def outcome(result: load.Result) -> tuple:
+    c = result.counts
+    return ((c.inserted, c.updated, c.unchanged, c.retired, result.rejected),
+            [e.as_tuple() for e in result.errors])
+
+
+def full_path(monkeypatch, path, actor, options: load.Options | None = None) -> tuple:
+    """What the import would report without digests (a dry run: nothing written)."""
+    base = options or load.Options()
+    with monkeypatch.context() as m:
+        m.setattr(Components, "digests", False)
+        result = load.run("components", path, actor, load.Options(**{**vars(base), "dry_run": True}))
+    assert result.recognised == 0
+    return outcome(result)
+
+
+def test_planted_file_reimported_reports_the_same(city, tmp_path, monkeypatch):
+    path = write_csv(tmp_path / "planted.csv", HEADER, PLANTED)
+    admin = city.users["admin"]
+    first = load.run("components", path, admin, CSV)
+    assert first.counts.inserted == 2 and first.recognised == 0
+    assert RowDigest.objects.filter(layer="components").count() == 2
+
+    expected = full_path(monkeypatch, path, admin, CSV)
+    again = load.run("components", path, admin, CSV)
+    assert again.recognised == 2  # the two stored rows; the rejected ones take the full path again
+    assert outcome(again) == expected
+    # the stored row whose stated grid disagrees still carries its warning
+    assert (11, "grid_stated", "grid_mismatch") in [(e.row, e.field, e.rule) for e in again.errors]
+    assert outcome(again)[0] == (0, 0, 2, 0, 10)
+
+
+def test_row_edited_since_import_is_restored(city, tmp_path):
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    admin = city.users["admin"]
+    load.run("components", path, admin)
+    edited = Component.objects.get(code=SAMPLE[0][0])
+    with acting_as("dispatcher1"):
+        edited.name = "改过的名称"
+        edited.save()
+
+    again = load.run("components", path, admin)
+    assert (again.recognised, again.counts.updated, again.counts.unchanged) == (2, 1, 2)
+    assert Component.objects.get(code=SAMPLE[0][0]).name == SAMPLE[0][1]
+    third = load.run("components", path, admin)
+    assert (third.recognised, third.counts.updated) == (3, 0)
+
+
+def test_changed_cell_or_geometry_is_not_recognised(city, tmp_path):
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    admin = city.users["admin"]
+    load.run("components", path, admin)
+    changed = frame()
+    changed.loc[0, "名称"] = "新名称"
+    moved = changed.geometry[2]
+    changed.loc[2, "geometry"] = shapely.Point(moved.x + 0.0001, moved.y)  # 0.0001° east, same grid
+    changed.to_file(path, driver="GPKG", engine="pyogrio")
+    again = load.run("components", path, admin)
+    assert (again.recognised, again.counts.updated, again.counts.unchanged) == (1, 2, 1)
+    assert Component.objects.get(code=SAMPLE[0][0]).name == "新名称"
+
+
+def test_other_mapping_or_crs_is_not_recognised(city, tmp_path):
+    rows = [[code, name, status, "城管局", lon, lat] for code, name, status, lon, lat in SAMPLE]
+    path = write_csv(tmp_path / "census.csv", ["标识码", "名称", "状态", "主管部门", "经度", "纬度"], rows)
+    admin = city.users["admin"]
+    load.run("components", path, admin, CSV)
+    assert load.run("components", path, admin, CSV).recognised == 3
+    # the same cells read as CGCS2000 instead of WGS 84 are another import (the positions may differ)
+    other = load.run("components", path, admin, load.Options(crs="EPSG:4326"))
+    assert other.recognised == 0 and other.counts.unchanged == 3
+
+
+def test_duplicate_of_an_unchanged_row_rejects_both(city, tmp_path, monkeypatch):
+    rows = [[code, name, status, lon, lat] for code, name, status, lon, lat in SAMPLE]
+    header = ["标识码", "名称", "状态", "经度", "纬度"]
+    path = write_csv(tmp_path / "census.csv", header, rows)
+    admin = city.users["admin"]
+    load.run("components", path, admin, CSV)
+    dup = write_csv(tmp_path / "dup.csv", header, [*rows, [SAMPLE[0][0], "另一个", "完好", 120.42, 33.12]])
+    expected = full_path(monkeypatch, dup, admin, CSV)
+    again = load.run("components", dup, admin, CSV)
+    assert again.recognised == 3
+    assert outcome(again) == expected
+    assert [(e.row, e.rule) for e in again.errors] == [(2, "unique_in_file"), (5, "unique_in_file")]
+
+
+def test_surveyor_reimport_outside_jurisdiction_same_report(city, tmp_path, monkeypatch):
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    load.run("components", path, city.users["admin"])  # all three, one of them in the east street
+    surveyor = city.users["surveyor"]  # west street only
+    expected = full_path(monkeypatch, path, surveyor)
+    again = load.run("components", path, surveyor)
+    assert again.recognised == 3
+    assert outcome(again) == expected
+    assert {e.rule for e in again.errors} == {"jurisdiction"} and again.rejected == 1
+
+
+@pytest.mark.parametrize("qa", [False, True])
+def test_retire_missing_keeps_unchanged_rows(city, tmp_path, qa):
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    admin = city.users["admin"]
+    load.run("components", path, admin)
+    result = load.run("components", path, admin, load.Options(retire_missing=True, qa=qa))
+    assert result.recognised == (0 if qa else 3)  # --qa checks every row, so it takes the full path
+    assert result.counts.retired == len(city.components)
+    assert set(Component.objects.filter(code__in=[s[0] for s in SAMPLE]).values_list("status", flat=True)) == {
+        "完好", "破损"}
