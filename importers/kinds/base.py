@@ -194,12 +194,14 @@ class Kind:
         ins_cols = sql.SQL(", ").join([cols, *(sql.Identifier(c) for c in defaults)])
         ins_vals = sql.SQL(", ").join([vals, *(sql.SQL(e) for e in defaults.values())])
         # One audit entry for the statement, listing the new keys (the stored row is its after-image).
+        # The rows already stored were updated above; the unique key skips them. (Not an anti-join
+        # with the table: planned while the layer is empty, it becomes a scan of the rows this very
+        # statement inserts, once per row.)
         with bulk_audit(cur):
             cur.execute(sql.SQL(
                 "INSERT INTO {table} ({cols}, created_at, updated_at) SELECT {vals}, now(), now() FROM {valid} v "
-                "WHERE ({only}) AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = v.{vkey})").format(
-                table=table, cols=ins_cols, vals=ins_vals, valid=valid_table, key=key, vkey=vkey,
-                only=sql.SQL(only)))
+                "WHERE ({only}) ON CONFLICT ({key}) DO NOTHING").format(
+                table=table, cols=ins_cols, vals=ins_vals, valid=valid_table, key=key, only=sql.SQL(only)))
             inserted = cur.rowcount
         return inserted, updated
 
