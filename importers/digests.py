@@ -26,7 +26,8 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-import shapely
+import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg import Cursor, sql
 
 from .fields import convert, text
@@ -50,33 +51,48 @@ def headers(mapped: dict[str, str], extra: list[str]) -> list[str]:
 
 
 def row_digests(batch: Batch, columns: list[str], start: int) -> np.ndarray:
-    """One signed 64-bit digest per row of ``batch`` (``start`` from :func:`seed`)."""
+    """One signed 64-bit digest per row of ``batch`` (``start`` from :func:`seed`).
+
+    A GIS file's row is joined into one byte string per row in Arrow (cells as text, the
+    geometry as the file's WKB) and that is hashed; a table's cells are hashed column by column.
+    Either way a file read twice gives the same digests, which is all they are compared for.
+    """
+    if batch.arrow is not None:
+        parts = [_as_bytes(batch.arrow[c]) for c in columns]
+        if batch.wkb is not None:
+            parts.append(_as_bytes(batch.wkb))
+        joined = pc.binary_join_element_wise(*parts, pa.scalar(b"\x1f", pa.large_binary()),
+                                             null_handling="replace", null_replacement=b"\x00")
+        digest = pd.util.hash_array(joined.to_numpy(zero_copy_only=False), categorize=False)
+        return ((digest ^ np.uint64(start)) * _MIX).view(np.int64)
     digest = np.full(len(batch.rows), np.uint64(start), dtype=np.uint64)
-    parts = [np.asarray(batch.columns[c], dtype=object) for c in columns]
-    if batch.geoms is not None:
-        parts.append(shapely.to_wkb(batch.geoms))
-    for part in parts:
-        digest = (digest ^ pd.util.hash_array(part, categorize=False)) * _MIX
+    for c in columns:
+        digest = (digest ^ pd.util.hash_array(np.asarray(batch.column(c), dtype=object), categorize=False)) * _MIX
     return digest.view(np.int64)
 
 
-class Matcher:
-    """Splits each batch into rows unchanged since their last import (moved to ``import_same``)
-    and the rest (returned, with their digests, for the full path). Without ``match`` it only
-    computes digests, to remember them (an import with ``--qa`` checks every row).
+def _as_bytes(column: pa.Array) -> pa.Array:
+    if not any(test(column.type) for test in (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_string,
+                                               pa.types.is_large_string)):
+        column = pc.cast(column, pa.large_string())
+    return pc.cast(column, pa.large_binary())
 
-    Per batch, every row's number, key, digest and :attr:`~Kind.recheck` cells go to the
-    temporary ``import_seen`` by binary COPY; one statement moves the matches into ``import_same``
-    with the stored row's :attr:`~Kind.same_stored` columns and returns their row numbers.
+
+class Matcher:
+    """Finds the rows of a file unchanged since their last import, before any is converted.
+
+    :meth:`collect` takes every batch of a first pass over the file: each row's number, key,
+    digest and :attr:`~Kind.recheck` cells go to the temporary ``import_seen`` by binary COPY.
+    :meth:`resolve` then moves the rows whose digest matches into ``import_same`` (with the stored
+    row's :attr:`~Kind.same_stored` columns) in one statement and returns their row numbers; the
+    second pass converts only the others, staging them with their digests (:meth:`digests`).
     """
 
-    def __init__(self, cur: Cursor, kind: Kind, mapped: dict[str, str], extra: list[str], crs_name: str,
-                 match: bool = True):
-        self.cur, self.kind, self.match, self.mapped = cur, kind, match, mapped
+    def __init__(self, cur: Cursor, kind: Kind, mapped: dict[str, str], extra: list[str], crs_name: str):
+        self.cur, self.kind, self.mapped = cur, kind, mapped
         self.recheck = [f for f in kind.all_fields if f.name in kind.recheck]
         self.columns = headers(mapped, extra)
         self.start = seed(kind, crs_name, mapped, extra)
-        self.same = 0
         self.seen = {"row_no": "integer", kind.key: "text", "import_digest": "bigint",
                      **{f.name: f.sql_type for f in self.recheck}}
         same = {**{c: t for c, t in self.seen.items() if c != "import_digest"}, **kind.same_stored_types()}
@@ -85,32 +101,40 @@ class Matcher:
                 sql.Identifier(table), sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
                                                           for c, t in columns.items())))
 
-    def split(self, batch: Batch) -> tuple[Batch, np.ndarray]:
-        """The rows of ``batch`` still to be converted, and their digests (all rows, unless matching)."""
-        digests = row_digests(batch, self.columns, self.start)
-        if not self.match:
-            return batch, digests
+    def worth_matching(self) -> bool:
+        """Whether any digest is remembered for the layer (if not, a first pass would find nothing)."""
+        self.cur.execute("SELECT EXISTS (SELECT 1 FROM importers_rowdigest WHERE layer = %s)",
+                         [self.kind.layer.name])
+        (found,) = self.cur.fetchone() or (False,)
+        return bool(found)
+
+    def digests(self, batch: Batch) -> np.ndarray:
+        return row_digests(batch, self.columns, self.start)
+
+    def collect(self, batch: Batch) -> None:
         rows = batch.rows.tolist()
-        # These cells converted without error when a matched row was stored (else it would not have
-        # been); for the others the full path converts them again and reports what is wrong.
-        values = [rows, [text(v) for v in batch.columns[self.mapped[self.kind.key]]], digests.tolist(),
-                  *(convert(f, batch.columns[self.mapped[f.name]], rows, []) if f.name in self.mapped
+        # Converted again here only to be compared: a matched row's cells converted without error
+        # when it was stored; for the others the second pass converts and reports.
+        values = [rows, [text(v) for v in batch.column(self.mapped[self.kind.key])], self.digests(batch).tolist(),
+                  *(convert(f, batch.column(self.mapped[f.name]), rows, []) if f.name in self.mapped
                     else [None] * len(rows) for f in self.recheck)]
-        cur, names = self.cur, list(self.seen)
-        cur.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(SEEN)))
-        with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-                sql.Identifier(SEEN), sql.SQL(", ").join(map(sql.Identifier, names)))) as copy:
+        with self.cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+                sql.Identifier(SEEN), sql.SQL(", ").join(map(sql.Identifier, self.seen)))) as copy:
             copy.set_types(list(self.seen.values()))
             for record in zip(*values, strict=True):
                 copy.write_row(record)
-        kind, layer = self.kind, self.kind.layer
+
+    def resolve(self) -> np.ndarray:
+        """Move the unchanged rows to ``import_same``; their row numbers, sorted."""
+        kind, layer, cur = self.kind, self.kind.layer, self.cur
+        kept = [c for c in self.seen if c != "import_digest"]
         stored = kind.same_stored
-        kept = [c for c in names if c != "import_digest"]
+        cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SEEN)))
         cur.execute(sql.SQL(
             "WITH moved AS (INSERT INTO {same} ({cols}) SELECT {fcols} FROM {seen} f "
             "JOIN importers_rowdigest d ON d.layer = %s AND d.key = f.{key} AND d.digest = f.import_digest "
             "JOIN {table} t ON t.{tkey} = f.{key} AND t.updated_at = d.stored_at RETURNING row_no) "
-            "SELECT coalesce(array_agg(row_no), '{{}}') FROM moved").format(
+            "SELECT coalesce(array_agg(row_no ORDER BY row_no), '{{}}') FROM moved").format(
             same=sql.Identifier(SAME), seen=sql.Identifier(SEEN), table=sql.Identifier(layer.table),
             key=sql.Identifier(kind.key), tkey=sql.Identifier(layer.column(kind.key)),
             cols=sql.SQL(", ").join(map(sql.Identifier, [*kept, *stored])),
@@ -118,18 +142,8 @@ class Matcher:
                                       *(sql.SQL("t.{}").format(sql.Identifier(c)) for c in stored.values())])),
             [layer.name])
         (moved,) = cur.fetchone() or ([],)
-        hits = np.isin(batch.rows, np.asarray(moved, dtype=np.int64))
-        if not hits.any():
-            return batch, digests
-        self.same += int(hits.sum())
-        return subset(batch, ~hits), digests[~hits]
-
-
-def subset(batch: Batch, keep: np.ndarray) -> Batch:
-    """The rows of ``batch`` where ``keep`` is true."""
-    index = np.flatnonzero(keep)
-    return Batch(batch.rows[index], {c: [v[i] for i in index] for c, v in batch.columns.items()},
-                 None if batch.geoms is None else batch.geoms[index])
+        cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(SEEN)))
+        return np.asarray(moved, dtype=np.int64)
 
 
 def remember(cur: Cursor, kind: Kind, valid: str) -> None:

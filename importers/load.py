@@ -106,22 +106,12 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
             # Many short set-based statements: JIT compilation costs more than it saves on each.
             cur.execute("SET LOCAL jit = off")
             _create_tables(cur, kind)
-            matcher = (digests.Matcher(cur, kind, mapped, extra, source_crs.name, match=not options.qa)
-                       if kind.digests else None)
-            for batch in source.batches():
-                read = len(batch.rows)
-                found = None
-                if matcher is not None:
-                    batch, found = matcher.split(batch)
-                if len(batch.rows):
-                    _stage(cur, kind, batch, mapped, source_crs, extra, found)
-                result.rows += read
-                if progress:
-                    progress(read)
+            matcher = digests.Matcher(cur, kind, mapped, extra, source_crs.name) if kind.digests else None
+            result.rows, result.recognised = _read(cur, kind, source, mapped, source_crs, extra, matcher,
+                                                   match=not options.qa, progress=progress)
             cur.execute(f"CREATE INDEX ON {STAGE} ({kind.key}); ANALYZE {STAGE}")
             if matcher is not None:
-                result.recognised = matcher.same
-                cur.execute(f"CREATE INDEX ON {SAME} ({kind.key}); ANALYZE {SAME}")
+                cur.execute(f"ANALYZE {SAME}")
             kind.validate(cur, ctx)
             if matcher is not None:
                 kind.check_unchanged(cur, ctx)
@@ -141,6 +131,40 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
         return result
     finally:
         source.close()
+
+
+def _read(cur: Cursor, kind: Kind, source: Source, mapped: dict[str, str], source_crs: crsmod.SourceCRS,
+          extra: list[str], matcher: digests.Matcher | None, match: bool, progress: Progress | None) -> tuple[int, int]:
+    """Stage the file; returns (rows read, rows recognised unchanged).
+
+    With remembered digests for the layer (and ``match``), a first pass finds the unchanged rows
+    (``importers.digests``) and the second stages only the others; when every row is unchanged
+    there is no second pass. Progress counts each row once: the recognised ones when found, the
+    others as they are staged.
+    """
+    rows, skip, first_pass = 0, np.empty(0, dtype=np.int64), False
+    if matcher is not None and match and matcher.worth_matching():
+        first_pass = True
+        for batch in source.batches():
+            matcher.collect(batch)
+            rows += len(batch.rows)
+        skip = matcher.resolve()
+        if progress:
+            progress(len(skip))
+        if len(skip) == rows:
+            return rows, len(skip)
+    for batch in source.batches():
+        if not first_pass:
+            rows += len(batch.rows)
+        if len(skip):
+            keep = ~np.isin(batch.rows, skip)
+            if not keep.all():
+                batch = batch.take(keep)
+        if len(batch.rows):
+            _stage(cur, kind, batch, mapped, source_crs, extra, None if matcher is None else matcher.digests(batch))
+        if progress:
+            progress(len(batch.rows))
+    return rows, len(skip)
 
 
 def _stamp() -> str:
@@ -190,13 +214,13 @@ def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) ->
     if batch.geoms is not None:
         return batch.geoms
     if "wkt" in mapped:
-        raw = [str(v) if v not in (None, "") else None for v in batch.columns[mapped["wkt"]]]
+        raw = [str(v) if v not in (None, "") else None for v in batch.column(mapped["wkt"])]
         return shapely.from_wkt(raw, on_invalid="warn") if raw else np.array([], dtype=object)
     xname, yname = ("lon", "lat") if {"lon", "lat"} <= set(mapped) else ("east", "north")
     coords = []
     for axis in (xname, yname):
         values = np.full(len(batch.rows), np.nan)
-        for i, (row, cell) in enumerate(zip(batch.rows, batch.columns[mapped[axis]], strict=True)):
+        for i, (row, cell) in enumerate(zip(batch.rows, batch.column(mapped[axis]), strict=True)):
             try:
                 values[i] = float(cell)
             except (TypeError, ValueError):
@@ -217,11 +241,11 @@ def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source
     present = ~shapely.is_missing(geoms)
     if present.any():
         geoms[present] = source_crs.geometries_to_storage(geoms[present], batch.rows[present])
-    values = {f.name: convert(f, batch.columns[mapped[f.name]], rows, errors) if f.name in mapped
+    values = {f.name: convert(f, batch.column(mapped[f.name]), rows, errors) if f.name in mapped
               else [None] * len(rows) for f in kind.all_fields}
     kind.prepare(values, rows, errors)
     if extra:
-        kind.prepare_extra(values, {h: batch.columns[h] for h in extra}, rows, errors)
+        kind.prepare_extra(values, {h: batch.column(h) for h in extra}, rows, errors)
     if row_digests is not None:
         values["import_digest"] = row_digests.tolist()
     names = ["row_no", *values, "geom"]

@@ -36,11 +36,51 @@ _CHUNK = 1 << 20
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
 
 
-@dataclass
 class Batch:
-    rows: np.ndarray
-    columns: dict[str, list]
-    geoms: np.ndarray | None = None
+    """Rows of a file: their 1-based numbers, raw cells by header and (GIS files) geometries.
+
+    A GIS file's batch holds GDAL's Arrow columns and turns them into Python values and shapely
+    geometries only when asked (:attr:`columns`, :meth:`column`, :attr:`geoms`): rows recognised
+    unchanged by their digest (``importers.digests``) are never converted.
+    """
+
+    def __init__(self, rows: np.ndarray, columns: dict[str, list] | None = None, *,
+                 arrow: dict[str, pa.Array] | None = None, wkb: pa.Array | None = None):
+        self.rows = rows
+        self.arrow = arrow
+        self.wkb = wkb
+        self._columns = columns if columns is not None else {}
+        self._geoms: np.ndarray | None = None
+
+    @property
+    def headers(self) -> list[str]:
+        return list(self.arrow) if self.arrow is not None else list(self._columns)
+
+    def column(self, header: str) -> list:
+        """One column's raw cells as Python values."""
+        if header not in self._columns and self.arrow is not None:
+            self._columns[header] = _arrow_values(self.arrow[header])
+        return self._columns[header]
+
+    @property
+    def columns(self) -> dict[str, list]:
+        return {h: self.column(h) for h in self.headers}
+
+    @property
+    def geoms(self) -> np.ndarray | None:
+        """The geometries in the file's CRS (``None`` for tables: positions are in their columns)."""
+        if self._geoms is None and self.wkb is not None:
+            self._geoms = shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
+        return self._geoms
+
+    def take(self, keep: np.ndarray) -> Batch:
+        """The rows where ``keep`` is true."""
+        index = np.flatnonzero(keep)
+        if self.arrow is not None:
+            at = pa.array(index)
+            return Batch(self.rows[index], arrow={h: c.take(at) for h, c in self.arrow.items()},
+                         wkb=None if self.wkb is None else self.wkb.take(at))
+        return Batch(self.rows[index], {h: [v[i] for i in index] for h, v in self._columns.items()})
 
 
 class Source(Protocol):
@@ -141,11 +181,11 @@ class OGRSource:
                                         use_pyarrow=True) as (meta, reader):
                 geometry = meta["geometry_name"] or "wkb_geometry"
                 for table in reader:
-                    geoms = shapely.from_wkb(table.column(geometry).to_numpy(zero_copy_only=False))
-                    rows = np.arange(start + 1, start + 1 + len(geoms))
-                    yield Batch(rows, {c: _arrow_values(table.column(name)) for c, name in
-                                       zip(self.columns, meta["fields"], strict=True)}, geoms)
-                    start += len(geoms)
+                    rows = np.arange(start + 1, start + 1 + table.num_rows)
+                    yield Batch(rows, arrow={c: table.column(name) for c, name in
+                                             zip(self.columns, meta["fields"], strict=True)},
+                                wkb=table.column(geometry))
+                    start += table.num_rows
         except UnreadableFile:
             raise
         except Exception as exc:

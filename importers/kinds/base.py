@@ -254,16 +254,17 @@ def add_errors(cur: Cursor, query: str, params: list | None = None) -> int:
 
 def duplicates(cur: Cursor, key: str, label: str, with_same: bool = False) -> None:
     """Every row whose key appears more than once in the file is rejected (which one is right is unknown);
-    ``with_same``: counting the rows set aside as unchanged too."""
+    ``with_same``: counting the rows set aside as unchanged too. The repeated keys are found first
+    (one hash aggregate), so listing their rows costs nothing when there are none."""
     rows = sql.SQL("(SELECT row_no, {k} FROM {stage} UNION ALL SELECT row_no, {k} FROM {same})" if with_same
                    else "{stage}").format(k=sql.Identifier(key), stage=sql.Identifier(STAGE),
                                           same=sql.Identifier(SAME))
     add_errors(cur, sql.SQL(
-        "SELECT row_no, %s, {k}, 'unique_in_file', format('%%s %%s appears %%s times in the file (rows %%s)', "
-        "%s::text, {k}, n, rows_list), 'error' FROM (SELECT row_no, {k}, count(*) OVER w AS n, "
-        "string_agg(row_no::text, ', ') OVER w AS rows_list FROM {rows} r WHERE {k} IS NOT NULL "
-        "WINDOW w AS (PARTITION BY {k} ORDER BY row_no ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
-        ") d WHERE n > 1").format(k=sql.Identifier(key), rows=rows).as_string(cur), [key, label])
+        "SELECT r.row_no, %s, r.{k}, 'unique_in_file', format('%%s %%s appears %%s times in the file (rows %%s)', "
+        "%s::text, r.{k}, d.n, d.rows_list), 'error' FROM {rows} r JOIN (SELECT {k}, count(*) AS n, "
+        "string_agg(row_no::text, ', ' ORDER BY row_no) AS rows_list FROM {rows} x WHERE {k} IN "
+        "(SELECT {k} FROM {rows} y WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1) GROUP BY {k}) d "
+        "ON d.{k} = r.{k}").format(k=sql.Identifier(key), rows=rows).as_string(cur), [key, label])
 
 
 def rejected_by(cur: Cursor, where: str, field_name: str, value: str, rule: str, message: str,
