@@ -90,6 +90,8 @@ class Matcher:
 
     def __init__(self, cur: Cursor, kind: Kind, mapped: dict[str, str], extra: list[str], crs_name: str):
         self.cur, self.kind, self.mapped = cur, kind, mapped
+        # Set by worth_matching: no digest of the layer is stored yet.
+        self.first = False
         self.recheck = [f for f in kind.all_fields if f.name in kind.recheck]
         self.columns = headers(mapped, extra)
         self.start = seed(kind, crs_name, mapped, extra)
@@ -106,6 +108,7 @@ class Matcher:
         self.cur.execute("SELECT EXISTS (SELECT 1 FROM importers_rowdigest WHERE layer = %s)",
                          [self.kind.layer.name])
         (found,) = self.cur.fetchone() or (False,)
+        self.first = not found
         return bool(found)
 
     def digests(self, batch: Batch) -> np.ndarray:
@@ -146,14 +149,17 @@ class Matcher:
         return np.asarray(moved, dtype=np.int64)
 
 
-def remember(cur: Cursor, kind: Kind, valid: str) -> None:
-    """Record the digests of the rows just imported (table ``valid``), stamped with their stored ``updated_at``."""
+def remember(cur: Cursor, kind: Kind, valid: str, first: bool) -> None:
+    """Record the digests of the rows just imported (table ``valid``), stamped with their stored
+    ``updated_at``; ``first``: the layer has no digest yet (a plain INSERT, no conflict to check)."""
     table = sql.Identifier(kind.layer.table)
     key = sql.Identifier(kind.layer.column(kind.key))
+    upsert = sql.SQL("" if first else
+                     "ON CONFLICT (layer, key) DO UPDATE SET digest = EXCLUDED.digest, stored_at = EXCLUDED.stored_at "
+                     "WHERE (importers_rowdigest.digest, importers_rowdigest.stored_at) "
+                     "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)")
     cur.execute(sql.SQL(
         "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) "
         "SELECT %s, t.{key}, v.import_digest, t.updated_at FROM {valid} v JOIN {table} t ON t.{key} = v.{vkey} "
-        "ON CONFLICT (layer, key) DO UPDATE SET digest = EXCLUDED.digest, stored_at = EXCLUDED.stored_at "
-        "WHERE (importers_rowdigest.digest, importers_rowdigest.stored_at) "
-        "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)").format(
-        key=key, valid=sql.Identifier(valid), table=table, vkey=sql.Identifier(kind.key)), [kind.layer.name])
+        "{upsert}").format(key=key, valid=sql.Identifier(valid), table=table, vkey=sql.Identifier(kind.key),
+                           upsert=upsert), [kind.layer.name])

@@ -122,7 +122,7 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
                     qa_report.store(result.qa, options.qa_run or _stamp(), kind.name)
             result.counts = kind.upsert(cur, ctx)
             if matcher is not None and not options.dry_run:
-                digests.remember(cur, kind, VALID)
+                digests.remember(cur, kind, VALID, first=matcher.first)
             result.errors = _errors(cur)
             result.rejected = len({e.row for e in result.errors if e.severity == "error"})
             _drop_tables(cur)
