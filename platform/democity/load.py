@@ -88,6 +88,9 @@ def load_city(city: City) -> dict[str, int]:
                 "component classes": classes,
                 "accounts": len(DEMO_USERNAMES),
             }
+        # Fresh statistics commit with the load: the planner must not take the loaded layers for
+        # the empty tables autovacuum last saw (imports and tiles right after a demo load).
+        cur.execute("ANALYZE")
     return counts
 
 
