@@ -84,8 +84,8 @@ class Matcher:
     :meth:`collect` takes every batch of a first pass over the file: each row's number, key,
     digest and :attr:`~Kind.recheck` cells go to the temporary ``import_seen`` by binary COPY.
     :meth:`resolve` then moves the rows whose digest matches into ``import_same`` (with the stored
-    row's :attr:`~Kind.same_stored` columns) in one statement and returns their row numbers; the
-    second pass converts only the others, staging them with their digests (:meth:`digests`).
+    row's :attr:`~Kind.same_stored` columns) in one statement; the second pass, if any row is
+    left, skips them (:meth:`unchanged_in`) and stages the others with their digests (:meth:`digests`).
     """
 
     def __init__(self, cur: Cursor, kind: Kind, mapped: dict[str, str], extra: list[str], crs_name: str):
@@ -127,8 +127,8 @@ class Matcher:
             for record in zip(*values, strict=True):
                 copy.write_row(record)
 
-    def resolve(self) -> np.ndarray:
-        """Move the unchanged rows to ``import_same``; their row numbers, sorted."""
+    def resolve(self) -> int:
+        """Move the unchanged rows to ``import_same``; how many they are."""
         kind, layer, cur = self.kind, self.kind.layer, self.cur
         kept = [c for c in self.seen if c != "import_digest"]
         stored = kind.same_stored
@@ -137,29 +137,50 @@ class Matcher:
             "WITH moved AS (INSERT INTO {same} ({cols}) SELECT {fcols} FROM {seen} f "
             "JOIN importers_rowdigest d ON d.layer = %s AND d.key = f.{key} AND d.digest = f.import_digest "
             "JOIN {table} t ON t.{tkey} = f.{key} AND t.updated_at = d.stored_at RETURNING row_no) "
-            "SELECT coalesce(array_agg(row_no ORDER BY row_no), '{{}}') FROM moved").format(
+            "SELECT count(*) FROM moved").format(
             same=sql.Identifier(SAME), seen=sql.Identifier(SEEN), table=sql.Identifier(layer.table),
             key=sql.Identifier(kind.key), tkey=sql.Identifier(layer.column(kind.key)),
             cols=sql.SQL(", ").join(map(sql.Identifier, [*kept, *stored])),
             fcols=sql.SQL(", ").join([*(sql.SQL("f.{}").format(sql.Identifier(c)) for c in kept),
                                       *(sql.SQL("t.{}").format(sql.Identifier(c)) for c in stored.values())])),
             [layer.name])
-        (moved,) = cur.fetchone() or ([],)
-        cur.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(SEEN)))
-        return np.asarray(moved, dtype=np.int64)
+        (moved,) = cur.fetchone() or (0,)
+        cur.execute(sql.SQL("DROP TABLE {}; CREATE INDEX ON {} (row_no)").format(sql.Identifier(SEEN),
+                                                                             sql.Identifier(SAME)))
+        return int(moved)
+
+    def unchanged_in(self, batch: Batch) -> np.ndarray:
+        """Which rows of ``batch`` :meth:`resolve` found unchanged (asked per batch: memory stays
+        flat however many rows the file has)."""
+        self.cur.execute(sql.SQL("SELECT coalesce(array_agg(row_no), '{{}}') FROM {} WHERE row_no BETWEEN %s AND %s")
+                         .format(sql.Identifier(SAME)), [int(batch.rows.min()), int(batch.rows.max())])
+        (found,) = self.cur.fetchone() or ([],)
+        return np.isin(batch.rows, np.asarray(found, dtype=np.int64))
 
 
-def remember(cur: Cursor, kind: Kind, valid: str, first: bool) -> None:
+def remember(cur: Cursor, kind: Kind, valid: str, first: bool, inserted: int) -> None:
     """Record the digests of the rows just imported (table ``valid``), stamped with their stored
-    ``updated_at``; ``first``: the layer has no digest yet (a plain INSERT, no conflict to check)."""
+    ``updated_at``; ``first``: the layer has no digest yet (a plain INSERT, no conflict to check).
+    When all ``inserted`` rows are the valid ones, their ``updated_at`` is this transaction's ``now()``."""
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(valid)))
+    (rows,) = cur.fetchone() or (0,)
+    if rows == inserted:
+        cur.execute(sql.SQL(
+            "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) SELECT %s, v.{vkey}, v.import_digest, "
+            "now() FROM {valid} v {upsert}").format(vkey=sql.Identifier(kind.key), valid=sql.Identifier(valid),
+                                                   upsert=_upsert(first)), [kind.layer.name])
+        return
     table = sql.Identifier(kind.layer.table)
     key = sql.Identifier(kind.layer.column(kind.key))
-    upsert = sql.SQL("" if first else
-                     "ON CONFLICT (layer, key) DO UPDATE SET digest = EXCLUDED.digest, stored_at = EXCLUDED.stored_at "
-                     "WHERE (importers_rowdigest.digest, importers_rowdigest.stored_at) "
-                     "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)")
     cur.execute(sql.SQL(
         "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) "
         "SELECT %s, t.{key}, v.import_digest, t.updated_at FROM {valid} v JOIN {table} t ON t.{key} = v.{vkey} "
         "{upsert}").format(key=key, valid=sql.Identifier(valid), table=table, vkey=sql.Identifier(kind.key),
-                           upsert=upsert), [kind.layer.name])
+                           upsert=_upsert(first)), [kind.layer.name])
+
+
+def _upsert(first: bool) -> sql.Composable:
+    return sql.SQL("" if first else
+                   "ON CONFLICT (layer, key) DO UPDATE SET digest = EXCLUDED.digest, stored_at = EXCLUDED.stored_at "
+                   "WHERE (importers_rowdigest.digest, importers_rowdigest.stored_at) "
+                   "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)")

@@ -122,7 +122,7 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
                     qa_report.store(result.qa, options.qa_run or _stamp(), kind.name)
             result.counts = kind.upsert(cur, ctx)
             if matcher is not None and not options.dry_run:
-                digests.remember(cur, kind, VALID, first=matcher.first)
+                digests.remember(cur, kind, VALID, first=matcher.first, inserted=result.counts.inserted)
             if not options.dry_run:
                 c = result.counts
                 _refresh_statistics(cur, [kind.layer.table, *(["importers_rowdigest"] if matcher else [])],
@@ -146,29 +146,29 @@ def _read(cur: Cursor, kind: Kind, source: Source, mapped: dict[str, str], sourc
     there is no second pass. Progress counts each row once: the recognised ones when found, the
     others as they are staged.
     """
-    rows, skip, first_pass = 0, np.empty(0, dtype=np.int64), False
+    rows, same, first_pass = 0, 0, False
     if matcher is not None and match and matcher.worth_matching():
         first_pass = True
         for batch in source.batches():
             matcher.collect(batch)
             rows += len(batch.rows)
-        skip = matcher.resolve()
+        same = matcher.resolve()
         if progress:
-            progress(len(skip))
-        if len(skip) == rows:
-            return rows, len(skip)
+            progress(same)
+        if same == rows:
+            return rows, same
     for batch in source.batches():
         if not first_pass:
             rows += len(batch.rows)
-        if len(skip):
-            keep = ~np.isin(batch.rows, skip)
-            if not keep.all():
-                batch = batch.take(keep)
+        if same and matcher is not None:
+            skip = matcher.unchanged_in(batch)
+            if skip.any():
+                batch = batch.take(~skip)
         if len(batch.rows):
             _stage(cur, kind, batch, mapped, source_crs, extra, None if matcher is None else matcher.digests(batch))
         if progress:
             progress(len(batch.rows))
-    return rows, len(skip)
+    return rows, same
 
 
 def _refresh_statistics(cur: Cursor, tables: list[str], changed: int) -> None:

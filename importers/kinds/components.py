@@ -166,7 +166,6 @@ def derive_unit_grids(cur: Cursor) -> None:
         CREATE TEMP TABLE import_probe ON COMMIT DROP AS
           SELECT row_no, {_PROBE.format(g='geom')} AS p FROM {STAGE} WHERE unit_grid IS NULL AND geom IS NOT NULL;
         CREATE INDEX ON import_probe USING gist (p);
-        ANALYZE import_probe;
         UPDATE {STAGE} s SET unit_grid = m.code
         FROM (SELECT DISTINCT ON (p.row_no) p.row_no, g.code FROM layers_unitgrid g
               JOIN import_probe p ON ST_Intersects(g.geom, p.p) ORDER BY p.row_no, g.code) m
