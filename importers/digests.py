@@ -111,6 +111,15 @@ class Matcher:
         self.first = not found
         return bool(found)
 
+    def knows_any(self) -> bool:
+        """Whether any key collected so far has a remembered digest: a file whose first batch has
+        none is taken for a first import (say of another district) and read once, not twice."""
+        self.cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} f JOIN importers_rowdigest d ON d.layer = %s "
+                                 "AND d.key = f.{})").format(sql.Identifier(SEEN), sql.Identifier(self.kind.key)),
+                         [self.kind.layer.name])
+        (found,) = self.cur.fetchone() or (False,)
+        return bool(found)
+
     def digests(self, batch: Batch) -> np.ndarray:
         return row_digests(batch, self.columns, self.start)
 

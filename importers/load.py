@@ -143,20 +143,24 @@ def _read(cur: Cursor, kind: Kind, source: Source, mapped: dict[str, str], sourc
 
     With remembered digests for the layer (and ``match``), a first pass finds the unchanged rows
     (``importers.digests``) and the second stages only the others; when every row is unchanged
-    there is no second pass. Progress counts each row once: the recognised ones when found, the
-    others as they are staged.
+    there is no second pass, and when no key of the first batch was imported before, no first.
+    Progress counts each row once: the recognised ones when found, the others as they are staged.
     """
     rows, same, first_pass = 0, 0, False
     if matcher is not None and match and matcher.worth_matching():
         first_pass = True
-        for batch in source.batches():
+        for number, batch in enumerate(source.batches()):
             matcher.collect(batch)
             rows += len(batch.rows)
-        same = matcher.resolve()
-        if progress:
-            progress(same)
-        if same == rows:
-            return rows, same
+            if number == 0 and not matcher.knows_any():
+                first_pass, rows = False, 0
+                break
+        if first_pass:
+            same = matcher.resolve()
+            if progress:
+                progress(same)
+            if same == rows:
+                return rows, same
     for batch in source.batches():
         if not first_pass:
             rows += len(batch.rows)

@@ -82,3 +82,20 @@ def test_auditors_find_a_bulk_inserted_row_by_its_id(city) -> None:
     [entry] = body["entries"]
     assert (entry["actor"], entry["action"], entry["row_id"]) == ("loader", "INSERT", "*")
     assert str(pk) in entry["after"]["keys"]
+
+
+def test_one_update_of_many_rows_logs_each_row_with_its_own_before_and_after(city) -> None:
+    """Old and new rows are paired by key (audit migration 0003); rows the statement left equal are not logged."""
+    with acting_as("loader"), connection.cursor() as wrapper:
+        wrapper.execute(INSERT, [5])
+    rows = dict(Component.objects.filter(name__startswith="bulk ").values_list("id", "name"))
+    since = last_id()
+    with acting_as("editor"), connection.cursor() as wrapper:
+        wrapper.execute("UPDATE layers_component SET name = CASE WHEN name = 'bulk 3' THEN name "
+                        "ELSE name || ' renamed' END WHERE name LIKE 'bulk %%'")
+    logged = new_entries(since)
+    assert len(logged) == 4 and {e.action for e in logged} == {"UPDATE"}
+    for entry in logged:
+        pk = int(entry.row_id)
+        assert entry.before["id"] == entry.after["id"] == pk
+        assert (entry.before["name"], entry.after["name"]) == (rows[pk], rows[pk] + " renamed")

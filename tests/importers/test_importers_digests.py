@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 import shapely
+from django.db import connection
 from import_files import SAMPLE, frame, write_csv
 from test_importers_components import HEADER, PLANTED
 
-from importers import load
+from importers import digests, load
 from importers.kinds.components import Components
 from importers.models import RowDigest
 from layers.editing import acting_as
@@ -129,3 +130,38 @@ def test_retire_missing_keeps_unchanged_rows(city, tmp_path, qa):
     assert result.counts.retired == len(city.components)
     assert set(Component.objects.filter(code__in=[s[0] for s in SAMPLE]).values_list("status", flat=True)) == {
         "完好", "破损"}
+
+
+def test_a_file_of_new_keys_is_read_once(city, tmp_path, monkeypatch):
+    """Digests of the layer exist (another import), but none for this file's keys: no first pass."""
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    load.run("components", path, city.users["admin"])
+    rows = [[f"32098201010003{i:02d}", "新部件", "完好", 120.41 + i * 0.001, 33.12] for i in range(5)]
+    other = write_csv(tmp_path / "other.csv", ["标识码", "名称", "状态", "经度", "纬度"], rows)
+
+    def no_first_pass(self):
+        raise AssertionError("a first pass over a file of new keys")
+
+    monkeypatch.setattr(digests.Matcher, "resolve", no_first_pass)
+    result = load.run("components", other, city.users["admin"], CSV)
+    assert (result.counts.inserted, result.recognised, result.rows) == (5, 0, 5)
+    assert RowDigest.objects.filter(layer="components").count() == 3 + 5
+
+
+def test_a_large_import_refreshes_the_layer_statistics(city, tmp_path):
+    """Over 1,000 changed rows and a tenth of the layer: ANALYZE before the commit (the planner must not
+    take a freshly loaded layer for the empty table it was)."""
+    rows = [[f"3209820101{500000 + i:06d}", "批量", "完好", 120.401 + (i % 40) * 0.001, 33.101 + (i // 40) * 0.001]
+            for i in range(1, 1201)]
+    path = write_csv(tmp_path / "many.csv", ["标识码", "名称", "状态", "经度", "纬度"], rows)
+    with connection.cursor() as cur:
+        cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'layers_component'")
+        (before,) = cur.fetchone()
+    assert before < 1200
+    result = load.run("components", path, city.users["admin"], CSV)
+    assert result.counts.inserted == 1200
+    with connection.cursor() as cur:
+        cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'layers_component'")
+        (after,) = cur.fetchone()
+    assert after >= 1200
