@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class LayersConfig(AppConfig):
@@ -7,3 +8,6 @@ class LayersConfig(AppConfig):
 
     def ready(self) -> None:
         from . import catalog  # noqa: F401  (registers every layer once)
+        from .links import install_after_migrate
+
+        post_migrate.connect(install_after_migrate, dispatch_uid="layers.install_links")

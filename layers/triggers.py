@@ -17,10 +17,13 @@ _REFERENCING = {
 }
 
 
-def install_statement_triggers(table: str, prefix: str, function: str, args: list[str]) -> None:
-    """(Re)create ``{prefix}_insert|update|delete`` on ``table`` calling ``function(args…)``; idempotent."""
+def install_statement_triggers(table: str, prefix: str, function: str, args: list[str],
+                               ops: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")) -> None:
+    """(Re)create ``{prefix}_insert|update|delete`` (those of ``ops``) on ``table`` calling
+    ``function(args…)``; idempotent."""
     with connection.cursor() as cur:
-        for op, refs in _REFERENCING.items():
+        for op in ops:
+            refs = _REFERENCING[op]
             stmt = sql.SQL(
                 "CREATE OR REPLACE TRIGGER {name} AFTER {op} ON {table} REFERENCING {refs} "
                 "FOR EACH STATEMENT EXECUTE FUNCTION {function}({args})"

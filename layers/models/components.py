@@ -48,9 +48,11 @@ class Component(Feature):
 
     code = models.CharField("标识码", max_length=16, unique=True)
     # The two links are indexed once each (Meta.indexes) instead of Django's default pair (plain
-    # + pattern_ops) per varchar key: every index costs a census import its share of 138,662 inserts.
+    # + pattern_ops) per varchar key, and checked once per statement (``layers.links``) instead of
+    # once per row: every index and every row-level check costs a census its 138,662 times.
     component_class = models.ForeignKey(
-        ComponentClass, models.PROTECT, related_name="components", verbose_name="部件类别", db_index=False
+        ComponentClass, models.PROTECT, related_name="components", verbose_name="部件类别", db_index=False,
+        db_constraint=False,
     )
     name = models.CharField("名称", max_length=100, blank=True)
     dept_admin = models.CharField("主管部门", max_length=100, blank=True)
@@ -58,7 +60,7 @@ class Component(Feature):
     dept_maintain = models.CharField("养护单位", max_length=100, blank=True)
     unit_grid = models.ForeignKey(
         UnitGrid, models.PROTECT, to_field="code", related_name="components", verbose_name="所在单元网格",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     status = models.CharField("状态", max_length=8, choices=[(s, s) for s in STATUSES], default="完好")
     initial_date = models.DateField("初始时间", null=True, blank=True)

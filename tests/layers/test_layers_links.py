@@ -1,0 +1,66 @@
+"""Set-based foreign keys (``layers.links``): the components' class and unit grid are enforced per
+statement on both sides, whatever writes them — as the constraints they replace were."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
+
+from layers import links
+from layers.models import Component, UnitGrid
+
+INSERT = """
+INSERT INTO layers_component (code, component_class_id, name, dept_admin, dept_owner, dept_maintain, status,
+  data_source, location_desc, note, photos, unit_grid_id, geom, created_at, updated_at)
+VALUES (%s, %s, '', '', '', '', '完好', '', '', '', '[]'::jsonb, %s, ST_SetSRID(ST_MakePoint(120.41, 33.11), 4490),
+  now(), now())
+"""
+
+
+def refused(statement: str, params: list | None = None, match: str = "link") -> None:
+    with pytest.raises(IntegrityError, match=match), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(statement, params or [])
+
+
+def test_the_component_links_are_the_registered_ones() -> None:
+    assert [(li.table, li.column, li.parent_table, li.parent_column) for li in links.links()] == [
+        ("layers_component", "component_class_id", "layers_componentclass", "code"),
+        ("layers_component", "unit_grid_id", "layers_unitgrid", "code"),
+    ]
+
+
+def test_a_component_naming_a_missing_grid_or_class_is_refused(city) -> None:
+    refused(INSERT, ["3209820101000901", "0101", "320982009009009"], match="layers_unitgrid")
+    refused(INSERT, ["3209820101000902", "0199", "320982001001001"], match="layers_componentclass")
+    code = next(iter(city.components))
+    refused("UPDATE layers_component SET unit_grid_id = '320982009009009' WHERE code = %s", [code])
+    with connection.cursor() as cur:  # a valid one passes, in the same statement shape
+        cur.execute(INSERT, ["3209820101000903", "0101", "320982001001001"])
+    assert Component.objects.filter(code="3209820101000903").exists()
+
+
+def test_the_error_names_the_missing_key(city) -> None:
+    with pytest.raises(IntegrityError) as info, transaction.atomic(), connection.cursor() as cur:
+        cur.execute(INSERT, ["3209820101000904", "0101", "320982009009009"])
+    assert "(unit_grid_id)=(320982009009009)" in str(info.value.__cause__.diag.message_detail)
+
+
+def test_a_grid_in_use_cannot_be_deleted_rekeyed_or_truncated(city) -> None:
+    used = Component.objects.values_list("unit_grid_id", flat=True).first()
+    refused("DELETE FROM layers_unitgrid WHERE code = %s", [used])
+    refused("UPDATE layers_unitgrid SET code = '320982001001099' WHERE code = %s", [used])
+    refused("TRUNCATE layers_componentclass CASCADE", match="links to it")
+    with pytest.raises(ProtectedError):  # the ORM says so first
+        UnitGrid.objects.get(code=used).delete()
+    with connection.cursor() as cur:  # other columns of a used grid change freely
+        cur.execute("UPDATE layers_unitgrid SET change_date = '2026-01-01' WHERE code = %s", [used])
+    assert str(UnitGrid.objects.get(code=used).change_date) == "2026-01-01"
+
+
+def test_an_unused_grid_can_be_deleted(city) -> None:
+    free = UnitGrid.objects.exclude(code__in=Component.objects.values("unit_grid_id")).first()
+    assert free is not None
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM layers_unitgrid WHERE code = %s", [free.code])
+    assert not UnitGrid.objects.filter(code=free.code).exists()
