@@ -6,8 +6,9 @@ seeded with the kind, the CRS and the column mapping), and the digest is remembe
 row in ``importers_rowdigest`` together with the row's ``updated_at`` at that moment.
 
 On the next import a row whose digest equals the remembered one, for a stored row not changed
-since (same ``updated_at``: every write path of the platform bumps it, API edits, imports,
-retiring, moves), would convert, validate and upsert to exactly what is stored. It is set aside
+since (same ``updated_at``: every write path of the platform bumps it — API edits, imports,
+retiring; a hand-written SQL UPDATE must too), would convert, validate and upsert to exactly
+what is stored. It is set aside
 in ``import_same`` (row number, key and the kind's :attr:`~importers.kinds.base.Kind.recheck`
 fields) and skips the per-row work; the rules that depend on more than the row itself run on it
 all the same (a key repeated in the file, the importing user's jurisdiction over the stored row,
@@ -15,9 +16,9 @@ the kind's :meth:`~importers.kinds.base.Kind.check_unchanged`), so the counts an
 report are those of a full import.
 
 Kinds opt in (:attr:`~importers.kinds.base.Kind.digests`) when what they store is a function of
-the row and the stored row only (components, facilities); kinds deriving values from other
-layers (door plates' streets) or replacing by area (zones) always take the full path, as does
-an import with ``--qa`` (its checks read every staged geometry).
+the row and the stored row only; components do (the big layer). Kinds deriving values from other
+layers (door plates' streets) or replacing by area (zones) must take the full path, as does an
+import with ``--qa`` (its checks read every staged geometry).
 """
 
 from __future__ import annotations
