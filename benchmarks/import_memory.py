@@ -51,11 +51,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-from benchmarks.imports import ROOT, component_frame, setup
+from benchmarks.imports import ROOT, component_frame, in_scratch_database, load_district_without_components, setup
 
 DATABASE = "gridcity_bench_import_memory"
 RESULT = "IMPORT-MEMORY-RESULT "  # the child's one line for the parent, among whatever else it prints
@@ -191,27 +191,7 @@ def main() -> int:
     if not args.scales:
         parser.error("--scales names no scale")
 
-    sys.path.insert(0, str(ROOT / "platform"))
-    from gridcity.cluster import Cluster
-
-    cluster = Cluster.default()
-    cluster.ensure_database(DATABASE)
-    url = cluster.url(DATABASE)
-    os.environ["DATABASE_URL"] = url
-    try:
-        return run(url, args)
-    finally:
-        if not args.keep:
-            from django.conf import settings
-
-            if settings.configured:
-                from django.db import connections
-
-                connections.close_all()
-            import psycopg
-
-            with psycopg.connect(cluster.url(), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    return in_scratch_database(DATABASE, args.keep, lambda url: run(url, args))
 
 
 def run(url: str, args: argparse.Namespace) -> int:
@@ -219,11 +199,9 @@ def run(url: str, args: argparse.Namespace) -> int:
     from gridcity.cli import django_setup
 
     django_setup()
-    import numpy as np
     from django.db import connection
 
     from democity.generate import generate_city
-    from democity.load import load_city
     from importers.readers import BATCH_ROWS
 
     measured: list[Measured] = []
@@ -233,14 +211,7 @@ def run(url: str, args: argparse.Namespace) -> int:
         city = generate_city(args.seed, scale)  # grids, streets … do not depend on scale: drawn first
         c = city.components
         if i == 0:
-            with connection.cursor() as cur:
-                cur.execute("SELECT count(*) FROM layers_district")
-                empty = cur.fetchone()[0] == 0
-            if empty:
-                none = np.zeros(0, dtype=bool)
-                load_city(replace(city, components=replace(c, **{f: getattr(c, f)[none] for f in (
-                    "codes", "classes", "names", "dept_admin", "dept_owner", "dept_maintain", "grids", "status",
-                    "initial_date", "change_date", "location", "notes", "geoms")})))
+            load_district_without_components(city)
             print(header, flush=True)
         with tempfile.TemporaryDirectory(prefix="gridcity-bench-") as tmp:
             for fmt, path, rows, crs in write_files(c, Path(tmp), not args.no_csv):

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -97,35 +98,56 @@ def write_resurvey(gdf, target: Path, encoding: str | None) -> Path:
     return archive
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=320982)
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    args = parser.parse_args()
-
+def in_scratch_database(name: str, keep: bool, body: Callable[[str], int]) -> int:
+    """``body(url)`` against the scratch database ``name`` on the embedded cluster (never the dev
+    database), dropped afterwards unless ``keep``."""
     sys.path.insert(0, str(ROOT / "platform"))
     from gridcity.cluster import Cluster
 
     cluster = Cluster.default()
-    cluster.ensure_database(DATABASE)
-    url = cluster.url(DATABASE)
+    cluster.ensure_database(name)
+    url = cluster.url(name)
     os.environ["DATABASE_URL"] = url
     try:
-        return run(url, args)
+        return body(url)
     finally:
-        if not args.keep:
+        if not keep:
             from django.conf import settings
 
             if settings.configured:
                 from django.db import connections
 
                 connections.close_all()
-            admin = cluster.url()
             import psycopg
 
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            with psycopg.connect(cluster.url(), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def load_district_without_components(city) -> None:
+    """The generated district (grids, streets, classes …) with an empty components layer, once."""
+    import numpy as np
+    from django.db import connection
+
+    from democity.load import load_city
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM layers_district")
+        empty = cur.fetchone()[0] == 0
+    if empty:
+        c, none = city.components, np.zeros(0, dtype=bool)
+        load_city(replace(city, components=replace(c, **{f: getattr(c, f)[none] for f in (
+            "codes", "classes", "names", "dept_admin", "dept_owner", "dept_maintain", "grids", "status",
+            "initial_date", "change_date", "location", "notes", "geoms")})))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=320982)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    return in_scratch_database(DATABASE, args.keep, lambda url: run(url, args))
 
 
 def run(url: str, args: argparse.Namespace) -> int:
@@ -133,25 +155,16 @@ def run(url: str, args: argparse.Namespace) -> int:
     from gridcity.cli import django_setup
 
     django_setup()
-    import numpy as np
     from django.db import connection
 
     from democity.generate import generate_city
-    from democity.load import load_city
     from importers import load
     from layers.models import Component
 
     city = generate_city(args.seed, args.scale)
     c = city.components
     n = len(c.codes)
-    with connection.cursor() as cur:
-        cur.execute("SELECT count(*) FROM layers_district")
-        empty = cur.fetchone()[0] == 0
-    if empty:
-        none = np.zeros(0, dtype=bool)
-        load_city(replace(city, components=replace(c, **{f: getattr(c, f)[none] for f in (
-            "codes", "classes", "names", "dept_admin", "dept_owner", "dept_maintain", "grids", "status",
-            "initial_date", "change_date", "location", "notes", "geoms")})))
+    load_district_without_components(city)
     print(f"{n:,} components; peak RSS after generating {rss_mb():,.0f} MB", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
