@@ -28,6 +28,7 @@ from . import qa as qa_report
 from .errors import BadMapping, MissingCRS
 from .fields import RowError, convert
 from .kinds.base import ERRORS, SAME, SEEN, STAGE, VALID, Context, Counts, Kind
+from .locate import GridLocator
 from .readers import Batch, Source, open_file
 
 
@@ -107,8 +108,9 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
             cur.execute("SET LOCAL jit = off")
             _create_tables(cur, kind)
             matcher = digests.Matcher(cur, kind, mapped, extra, source_crs.name) if kind.digests else None
-            result.rows, result.recognised = _read(cur, kind, source, mapped, source_crs, extra, matcher,
-                                                   match=not options.qa, progress=progress)
+            staging = _Staging(cur, kind, mapped, source_crs, extra, matcher,
+                               GridLocator(cur) if "unit_grid" in kind.derived else None)
+            result.rows, result.recognised = _read(staging, source, match=not options.qa, progress=progress)
             cur.execute(f"CREATE INDEX ON {STAGE} ({kind.key}); ANALYZE {STAGE}")
             if matcher is not None:
                 cur.execute(f"ANALYZE {SAME}")
@@ -137,8 +139,21 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
         source.close()
 
 
-def _read(cur: Cursor, kind: Kind, source: Source, mapped: dict[str, str], source_crs: crsmod.SourceCRS,
-          extra: list[str], matcher: digests.Matcher | None, match: bool, progress: Progress | None) -> tuple[int, int]:
+@dataclass
+class _Staging:
+    """What staging a batch needs: the import's cursor, kind, column mapping, CRS and extra headers,
+    the digest matcher (kinds with digests) and the grid locator (kinds with a derived unit grid)."""
+
+    cur: Cursor
+    kind: Kind
+    mapped: dict[str, str]
+    source_crs: crsmod.SourceCRS
+    extra: list[str]
+    matcher: digests.Matcher | None
+    locator: GridLocator | None
+
+
+def _read(staging: _Staging, source: Source, match: bool, progress: Progress | None) -> tuple[int, int]:
     """Stage the file; returns (rows read, rows recognised unchanged).
 
     With remembered digests for the layer (and ``match``), a first pass finds the unchanged rows
@@ -146,6 +161,7 @@ def _read(cur: Cursor, kind: Kind, source: Source, mapped: dict[str, str], sourc
     there is no second pass, and when no key of the first batch was imported before, no first.
     Progress counts each row once: the recognised ones when found, the others as they are staged.
     """
+    matcher = staging.matcher
     rows, same, first_pass = 0, 0, False
     if matcher is not None and match and matcher.worth_matching():
         first_pass = True
@@ -169,7 +185,7 @@ def _read(cur: Cursor, kind: Kind, source: Source, mapped: dict[str, str], sourc
             if skip.any():
                 batch = batch.take(~skip)
         if len(batch.rows):
-            _stage(cur, kind, batch, mapped, source_crs, extra, None if matcher is None else matcher.digests(batch))
+            _stage(staging, batch)
         if progress:
             progress(len(batch.rows))
     return rows, same
@@ -252,9 +268,10 @@ def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) ->
     return points
 
 
-def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source_crs: crsmod.SourceCRS,
-           extra: list[str], row_digests: np.ndarray | None) -> None:
+def _stage(staging: _Staging, batch: Batch) -> None:
     """Convert, check and COPY one batch into the staging table (row errors into the error table)."""
+    cur, kind, mapped, source_crs, extra = (staging.cur, staging.kind, staging.mapped, staging.source_crs,
+                                            staging.extra)
     errors: list[RowError] = []
     rows = [int(r) for r in batch.rows]
     geoms = kind.check_geometries(_geometries(batch, mapped, errors), batch.rows, errors)
@@ -266,8 +283,10 @@ def _stage(cur: Cursor, kind: Kind, batch: Batch, mapped: dict[str, str], source
     kind.prepare(values, rows, errors)
     if extra:
         kind.prepare_extra(values, {h: batch.column(h) for h in extra}, rows, errors)
-    if row_digests is not None:
-        values["import_digest"] = row_digests.tolist()
+    if staging.locator is not None:
+        values["unit_grid"] = staging.locator.locate(geoms)
+    if staging.matcher is not None:
+        values["import_digest"] = staging.matcher.digests(batch).tolist()
     names = ["row_no", *values, "geom"]
     types = kind.stage_columns()
     # Binary COPY (EWKB bytes, no hex round trip) when every column has a binary dumper for what
