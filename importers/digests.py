@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from psycopg import Cursor, sql
 
 from .fields import convert, text
-from .kinds.base import SAME, SEEN, Kind
+from .kinds.base import ERRORS, SAME, SEEN, Kind
 from .readers import Batch
 
 # Bump when what is hashed changes: older digests then simply no longer match.
@@ -75,7 +75,10 @@ def row_digests(batch: Batch, columns: list[str], start: int) -> np.ndarray:
 def _as_bytes(column: pa.Array) -> pa.Array:
     if not any(test(column.type) for test in (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_string,
                                                pa.types.is_large_string)):
-        column = pc.cast(column, pa.large_string())
+        try:
+            column = pc.cast(column, pa.large_string())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # e.g. a GeoJSON property holding lists
+            column = pa.array([None if v is None else str(v) for v in column.to_pylist()], pa.large_string())
     return pc.cast(column, pa.large_binary())
 
 
@@ -162,6 +165,8 @@ class Matcher:
     def unchanged_in(self, batch: Batch) -> np.ndarray:
         """Which rows of ``batch`` :meth:`resolve` found unchanged (asked per batch: memory stays
         flat however many rows the file has)."""
+        if not len(batch.rows):
+            return np.zeros(0, dtype=bool)
         self.cur.execute(sql.SQL("SELECT coalesce(array_agg(row_no), '{{}}') FROM {} WHERE row_no BETWEEN %s AND %s")
                          .format(sql.Identifier(SAME)), [int(batch.rows.min()), int(batch.rows.max())])
         (found,) = self.cur.fetchone() or ([],)
@@ -171,22 +176,31 @@ class Matcher:
 def remember(cur: Cursor, kind: Kind, valid: str, first: bool, inserted: int) -> None:
     """Record the digests of the rows just imported (table ``valid``), stamped with their stored
     ``updated_at``; ``first``: the layer has no digest yet (a plain INSERT, no conflict to check).
-    When all ``inserted`` rows are the valid ones, their ``updated_at`` is this transaction's ``now()``."""
+    When all ``inserted`` rows are the valid ones, their ``updated_at`` is this transaction's ``now()``.
+
+    A row with a warning that :meth:`~Kind.check_unchanged` does not give again (a repaired
+    geometry: the stored one is not the file's) is not remembered: it keeps the full path, and its
+    warning. The stored rows were locked by the upsert (``Kind.upsert_into``): their ``updated_at``
+    is still the one this import saw."""
     cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(valid)))
     (rows,) = cur.fetchone() or (0,)
+    quiet = sql.SQL("NOT EXISTS (SELECT 1 FROM {errors} e WHERE e.row_no = v.row_no AND e.rule <> ALL(%s))").format(
+        errors=sql.Identifier(ERRORS))
     if rows == inserted:
         cur.execute(sql.SQL(
             "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) SELECT %s, v.{vkey}, v.import_digest, "
-            "now() FROM {valid} v {upsert}").format(vkey=sql.Identifier(kind.key), valid=sql.Identifier(valid),
-                                                   upsert=_upsert(first)), [kind.layer.name])
+            "now() FROM {valid} v WHERE {quiet} {upsert}").format(
+            vkey=sql.Identifier(kind.key), valid=sql.Identifier(valid), quiet=quiet, upsert=_upsert(first)),
+            [kind.layer.name, list(kind.rechecked_warnings)])
         return
     table = sql.Identifier(kind.layer.table)
     key = sql.Identifier(kind.layer.column(kind.key))
     cur.execute(sql.SQL(
         "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) "
         "SELECT %s, t.{key}, v.import_digest, t.updated_at FROM {valid} v JOIN {table} t ON t.{key} = v.{vkey} "
-        "{upsert}").format(key=key, valid=sql.Identifier(valid), table=table, vkey=sql.Identifier(kind.key),
-                           upsert=_upsert(first)), [kind.layer.name])
+        "WHERE {quiet} {upsert}").format(key=key, valid=sql.Identifier(valid), table=table,
+                                         vkey=sql.Identifier(kind.key), quiet=quiet, upsert=_upsert(first)),
+        [kind.layer.name, list(kind.rechecked_warnings)])
 
 
 def _upsert(first: bool) -> sql.Composable:

@@ -62,6 +62,14 @@ class ImportBusy(GridcityError):
     rule = "one_import_per_layer"
 
 
+class ConcurrentEdit(GridcityError):
+    """A feature with one of the file's codes was created by another user while the import ran:
+    the import is rolled back (nothing written) and can simply be run again."""
+
+    status = 409
+    rule = "concurrent_edit"
+
+
 class JobNotFound(GridcityError):
     status = 404
     rule = "exists"

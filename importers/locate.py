@@ -6,8 +6,9 @@ wide staged row to fill one column. Here the grids are read once per import into
 STRtree and each batch's probe points (the point, or ``point_on_surface`` of a line/polygon,
 as ``ST_PointOnSurface``) are located with one vectorised query; the value is staged with the
 row. The rule is the SQL one: the lowest-coded grid the probe intersects (boundary included).
-Rows it leaves empty (outside every grid) still go through the SQL derivation, which rejects
-them, and a stored twin with an unchanged position keeps its stored grid as before.
+Rows it leaves empty (invalid geometries, repaired in SQL first; positions outside every grid,
+which the SQL rule then rejects) go through the SQL derivation, and a stored twin with an
+unchanged position keeps its stored grid as before.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ class GridLocator:
         self.tree = shapely.STRtree(shapely.from_wkb([bytes(wkb) for _, wkb in rows]))
 
     def locate(self, geoms: np.ndarray) -> list[str | None]:
-        """The unit grid code of each geometry (``None`` where missing or outside every grid)."""
+        """The unit grid code of each geometry (``None`` where missing, invalid or outside every grid)."""
         found: list[str | None] = [None] * len(geoms)
-        present = np.flatnonzero(~shapely.is_missing(geoms))
+        # An invalid line/polygon is repaired in SQL first (``repair_geometries``): its grid is derived there.
+        present = np.flatnonzero(~shapely.is_missing(geoms) & shapely.is_valid(geoms))
         if not len(present) or not len(self.codes):
             return found
         probes = geoms[present]

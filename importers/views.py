@@ -58,8 +58,8 @@ def _save(upload, suffix: str) -> Path:
     folder = upload_dir() / uuid.uuid4().hex
     folder.mkdir()
     name = Path(upload.name or "").name
-    target = folder / (name if name not in ("", ".", "..") and Path(name).suffix.lower() == suffix
-                       else f"upload{suffix}")
+    usable = name not in ("", ".", "..") and Path(name).suffix.lower() == suffix and len(name.encode()) <= 200
+    target = folder / (name if usable else f"upload{suffix}")  # a file name holds at most 255 bytes
     with target.open("wb") as fh:
         for chunk in upload.chunks():
             fh.write(chunk)

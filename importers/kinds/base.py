@@ -19,6 +19,7 @@ from psycopg import Cursor, sql
 from layers.editing import bulk_audit
 from layers.registry import Layer, registry
 
+from ..errors import ConcurrentEdit
 from ..fields import Field, RowError
 
 STAGE, ERRORS, VALID = "import_stage", "import_errors", "import_valid"
@@ -82,6 +83,8 @@ class Kind:
     recheck: tuple[str, ...] = ()
     # Derived staging columns an unchanged row takes from its stored row: column → stored column.
     same_stored: dict[str, str] = {}
+    # Warnings :meth:`check_unchanged` gives again; a row with any other warning is not remembered.
+    rechecked_warnings: tuple[str, ...] = ()
 
     @property
     def layer(self) -> Layer:
@@ -185,6 +188,14 @@ class Kind:
         differs = sql.SQL(" OR ").join(
             [*(sql.SQL("t.{} IS DISTINCT FROM {}").format(sql.Identifier(c), v) for c, v in pairs),
              sql.SQL("NOT (t.{} = v.geom)").format(geom)])
+        # The stored rows the file names are locked until the commit: an edit of one waits, so what this
+        # import compared (and the digests it remembers) stays true; a row someone else inserts meanwhile
+        # is caught after the INSERT below.
+        cur.execute(sql.SQL(
+            "SELECT count(*) FILTER (WHERE t.locked), count(*) FROM {valid} v LEFT JOIN LATERAL "
+            "(SELECT true AS locked FROM {table} s WHERE s.{key} = v.{vkey} FOR SHARE) t ON true WHERE ({only})"
+        ).format(valid=valid_table, table=table, key=key, vkey=vkey, only=sql.SQL(only)))
+        existing, listed = cur.fetchone() or (0, 0)
         cur.execute(sql.SQL(
             "UPDATE {table} t SET ({cols}, updated_at) = ROW({vals}, now()) FROM {valid} v "
             "WHERE t.{key} = v.{vkey} AND ({only}) AND ({differs})").format(
@@ -203,6 +214,10 @@ class Kind:
                 "WHERE ({only}) ON CONFLICT ({key}) DO NOTHING").format(
                 table=table, cols=ins_cols, vals=ins_vals, valid=valid_table, key=key, only=sql.SQL(only)))
             inserted = cur.rowcount
+        if existing + inserted != listed:
+            raise ConcurrentEdit(f"{listed - existing - inserted} of the file's {layer.title} were created by someone "
+                                 "else while this import ran; nothing was written — run the import again",
+                                 field=self.key)
         return inserted, updated
 
     def insert_defaults(self, ctx: Context) -> dict[str, str]:

@@ -58,6 +58,7 @@ class Components(Kind):
     digests = True
     recheck = ("grid_stated",)
     same_stored = {"unit_grid": "unit_grid_id"}
+    rechecked_warnings = ("grid_mismatch",)
 
     def stored_fields(self, ctx: Context) -> list[str]:
         """The class is always written: taken from 标识码 when the file has no class column."""

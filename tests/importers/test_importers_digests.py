@@ -168,3 +168,46 @@ def test_a_large_import_refreshes_the_layer_statistics(city, tmp_path):
     result = load.run("components", path, city.users["admin"], CSV)
     assert result.counts.inserted == 1200
     assert new_codes_in_statistics() > 0
+
+
+def test_repaired_polygon_keeps_its_warning(city, tmp_path, monkeypatch):
+    """A repaired geometry is never taken for unchanged: the stored geometry is not the file's, so each
+    import reports the repair again, as the full path does."""
+    x, y = 120.448, 33.118  # straddles the grid edge at lon 120.45
+    ring = [(x, y), (x + .004, y), (x + .004, y + .004), (x + .002, y + .004), (x + .003, y + .002),
+            (x + .001, y + .002), (x + .002, y + .004), (x, y + .004), (x, y)]  # touches itself: repairable
+    gdf = frame(SAMPLE[:1]).set_geometry([shapely.Polygon(ring)], crs="EPSG:4490")
+    gdf["标识码"] = ["3209820401000311"]
+    path = tmp_path / "green.gpkg"
+    gdf.to_file(path, driver="GPKG", engine="pyogrio")
+    admin = city.users["admin"]
+    first = load.run("components", path, admin)
+    assert [(e.rule, e.severity) for e in first.errors] == [("valid_geometry", "warning")]
+    assert not RowDigest.objects.filter(layer="components", key="3209820401000311").exists()
+
+    expected = full_path(monkeypatch, path, admin)
+    again = load.run("components", path, admin)
+    assert again.recognised == 0 and outcome(again) == expected
+    assert [(e.rule, e.severity) for e in again.errors] == [("valid_geometry", "warning")]
+
+
+def test_a_repaired_polygon_is_located_after_its_repair(city, tmp_path):
+    """The invalid ring's point on surface and its repair's lie on either side of the grid edge at lon 120.45:
+    the stored grid is the SQL rule's on the stored (repaired) geometry."""
+    ring = [(0.8001925768935053, 0.3961054492248157), (0.8582685034359774, 0.4571043369288194),
+            (0.1261721950856278, 0.8519583689191783), (0.8162467044218958, 0.1355654404523043),
+            (0.8665265169784578, 0.5189630531037512), (0.743590758512176, 0.2681760207996594)]
+    middle = (0.6388249001921507 + 0.6321954722394327) / 2
+    polygon = shapely.Polygon([(120.45 + (x - middle) * 0.01, 33.12 + y * 0.01) for x, y in ring])
+    gdf = frame(SAMPLE[:1]).set_geometry([polygon], crs="EPSG:4490")
+    gdf["标识码"] = ["3209820401000312"]
+    path = tmp_path / "green.gpkg"
+    gdf.to_file(path, driver="GPKG", engine="pyogrio")
+    result = load.run("components", path, city.users["admin"])
+    assert [(e.rule, e.severity) for e in result.errors] == [("valid_geometry", "warning")]
+    with connection.cursor() as cur:
+        cur.execute("SELECT c.unit_grid_id, (SELECT g.code FROM layers_unitgrid g WHERE ST_Intersects(g.geom, "
+                    "ST_PointOnSurface(c.geom)) ORDER BY g.code LIMIT 1) FROM layers_component c WHERE c.code = %s",
+                    ["3209820401000312"])
+        stored, by_rule = cur.fetchone()
+    assert stored == by_rule

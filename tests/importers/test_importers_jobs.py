@@ -329,3 +329,18 @@ def test_drain_closes_its_connection_even_when_a_job_breaks(city, keep_test_conn
     with pytest.raises(RuntimeError):
         jobs._drain()
     assert closed == [True]
+
+
+def test_a_very_long_chinese_file_name_is_stored_under_a_short_one(city, tmp_path, settings, uploads):
+    """Django keeps 255 characters of a name; a file system takes 255 bytes (85 CJK characters)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.GRIDCITY_IMPORT_RUNNER = "worker"
+    name = "部件普查" * 25 + ".gpkg"  # 100 characters, 305 bytes
+    content = census(tmp_path).read_bytes()
+    response = city.clients["admin"].post("/api/imports/", {"file": SimpleUploadedFile(name, content),
+                                                            "kind": "components"}, format="multipart")
+    body = response.json()
+    assert response.status_code == 202 and body["file"] == name
+    kept = Path(ImportJob.objects.get(pk=body["id"]).path)
+    assert kept.name == "upload.gpkg" and kept.read_bytes() == content
