@@ -18,10 +18,11 @@ import csv
 import datetime as dt
 import tempfile
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -108,19 +109,26 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
+# Opens the bytes whose encoding is checked: a file, or a member of a zip archive read in place.
+Opener = Callable[[], IO[bytes]]
+
+
 def detect_encoding(path: Path, offset: int = 0) -> str:
     """``utf-8`` if every byte from ``offset`` decodes as UTF-8, else ``gb18030`` if that decodes."""
+    return _detect(path.name, lambda: path.open("rb"), offset)
+
+
+def _detect(name: str, opener: Opener, offset: int) -> str:
     for encoding in ("utf-8", "gb18030"):
-        if _decodes(path, encoding, offset):
+        if _decodes(opener, encoding, offset):
             return encoding
-    raise UnknownEncoding(f"{path.name}: the text is neither UTF-8 nor GBK/GB18030; give --encoding",
-                          field="encoding")
+    raise UnknownEncoding(f"{name}: the text is neither UTF-8 nor GBK/GB18030; give --encoding", field="encoding")
 
 
-def _decodes(path: Path, encoding: str, offset: int = 0) -> bool:
+def _decodes(opener: Opener, encoding: str, offset: int = 0) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)()
-    with path.open("rb") as fh:
-        fh.seek(offset)
+    with opener() as fh:
+        fh.read(offset)
         try:
             while chunk := fh.read(_CHUNK):
                 decoder.decode(chunk)
@@ -132,16 +140,20 @@ def _decodes(path: Path, encoding: str, offset: int = 0) -> bool:
 
 def _check_encoding(path: Path, encoding: str | None, offset: int = 0) -> str:
     """The encoding to read ``path`` with: the named one (verified) or a detected one."""
+    return _checked(path.name, lambda: path.open("rb"), encoding, offset)
+
+
+def _checked(name: str, opener: Opener, encoding: str | None, offset: int) -> str:
     if encoding is None:
-        return detect_encoding(path, offset)
+        return _detect(name, opener, offset)
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise UnknownEncoding(f"unknown encoding {encoding!r}; use utf-8 or gbk", field="encoding") from None
-    if not _decodes(path, encoding, offset):
-        hint = next((e for e in ("utf-8", "gb18030") if e != encoding and _decodes(path, e, offset)), None)
+    if not _decodes(opener, encoding, offset):
+        hint = next((e for e in ("utf-8", "gb18030") if e != encoding and _decodes(opener, e, offset)), None)
         raise UnknownEncoding(
-            f"{path.name} is not valid {encoding}" + (f"; it reads as {hint} (try --encoding {hint})" if hint else ""),
+            f"{name} is not valid {encoding}" + (f"; it reads as {hint} (try --encoding {hint})" if hint else ""),
             field="encoding")
     return encoding
 
@@ -151,27 +163,29 @@ class OGRSource:
 
     has_geometry = True
 
-    def __init__(self, path: Path, layer: str | None, encoding: str | None, keep: object = None):
+    def __init__(self, path: Path | str, layer: str | None, encoding: str | None, keep: object = None,
+                 name: str | None = None):
         self.path, self.encoding, self._keep = path, encoding, keep
+        self.name = name or Path(path).name
         try:
-            layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+            layers = [str(found) for found, _ in pyogrio.list_layers(path)]
         except Exception as exc:  # GDAL raises its own DataSourceError family
-            raise UnreadableFile(f"{path.name} cannot be opened by GDAL: {exc}", field="file") from None
+            raise UnreadableFile(f"{self.name} cannot be opened by GDAL: {exc}", field="file") from None
         if layer is None and len(layers) != 1:
-            raise UnreadableFile(f"{path.name} holds {len(layers)} layers ({', '.join(layers) or 'none'}); "
+            raise UnreadableFile(f"{self.name} holds {len(layers)} layers ({', '.join(layers) or 'none'}); "
                                  "name one with --layer", field="layer")
         if layer is not None and layer not in layers:
-            raise UnreadableFile(f"{path.name} has no layer {layer!r}; layers: {', '.join(layers)}", field="layer")
+            raise UnreadableFile(f"{self.name} has no layer {layer!r}; layers: {', '.join(layers)}", field="layer")
         self.layer = layer or layers[0]
         try:
             info = pyogrio.read_info(path, layer=self.layer, encoding=encoding, force_feature_count=True)
         except Exception as exc:
-            raise UnreadableFile(f"{path.name}: {exc}", field="file") from None
+            raise UnreadableFile(f"{self.name}: {exc}", field="file") from None
         self.columns = [str(c) for c in info["fields"]]
         self.count = int(info["features"])
         if self.count <= 0:
-            raise UnreadableFile(f"{path.name} has no features", field="file", rule="not_empty")
-        self.crs = crsmod.from_wkt(info["crs"], path.name) if info.get("crs") else None
+            raise UnreadableFile(f"{self.name} has no features", field="file", rule="not_empty")
+        self.crs = crsmod.from_wkt(info["crs"], self.name) if info.get("crs") else None
 
     def batches(self, size: int = BATCH_ROWS) -> Iterator[Batch]:
         """One pass over the layer through GDAL's Arrow stream (columnar: no per-cell objects in GDAL)."""
@@ -189,7 +203,7 @@ class OGRSource:
         except UnreadableFile:
             raise
         except Exception as exc:
-            raise UnreadableFile(f"{self.path.name}: reading features from {start + 1} failed: {exc}",
+            raise UnreadableFile(f"{self.name}: reading features from {start + 1} failed: {exc}",
                                  field="file") from None
 
     def close(self) -> None:
@@ -219,21 +233,28 @@ def _repair_field_names(dbf: Path, encoding: str, header: int) -> None:
     """Drop the half character a writer left when it cut a field name at 10 bytes (GDAL does, for
     UTF-8 Chinese names): ``主管部门`` arrives as ``主管部`` plus one stray byte. Works on the extracted copy."""
     with dbf.open("r+b") as fh:
-        descriptors = fh.read(header)
-        for start in range(32, header - 31, 32):
-            if descriptors[start] == 0x0D:
+        for start, name in _cut_field_names(fh.read(header), encoding):
+            fh.seek(start)
+            fh.write(name.ljust(11, b"\0"))
+
+
+def _cut_field_names(descriptors: bytes, encoding: str) -> list[tuple[int, bytes]]:
+    """(offset, name without its trailing half character) of each field name cut mid-character."""
+    cut = []
+    for start in range(32, len(descriptors) - 31, 32):
+        if descriptors[start] == 0x0D:
+            break
+        raw = descriptors[start:start + 11].split(b"\0", 1)[0]
+        name = raw
+        while name:
+            try:
+                name.decode(encoding)
                 break
-            raw = descriptors[start:start + 11].split(b"\0", 1)[0]
-            name = raw
-            while name:
-                try:
-                    name.decode(encoding)
-                    break
-                except UnicodeDecodeError:
-                    name = name[:-1]
-            if name != raw:
-                fh.seek(start)
-                fh.write(name.ljust(11, b"\0"))
+            except UnicodeDecodeError:
+                name = name[:-1]
+        if name != raw:
+            cut.append((start, name))
+    return cut
 
 
 def _python_codec(name: str | None) -> str | None:
@@ -253,20 +274,28 @@ def _sibling(shp: Path, ext: str) -> Path | None:
 
 
 def _open_zip(path: Path, encoding: str | None) -> OGRSource:
+    """A zipped shapefile, read by GDAL in place (``/vsizip/``) after its encoding is checked on
+    the streamed .dbf and every part's CRC by reading it once; extracted to a temporary folder
+    instead when field names need repair or a member name is not ASCII (zip name encodings vary)."""
     try:
-        with zipfile.ZipFile(path) as archive:  # reading a member whole checks its CRC
+        with zipfile.ZipFile(path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             shps = [m for m in members if m.filename.lower().endswith(".shp")]
             if len(shps) != 1:
                 raise UnreadableFile(f"{path.name} must hold exactly one .shp, it holds {len(shps)}",
                                      field="file", rule="shapefile_parts")
             stem = Path(shps[0].filename).stem
+            # only the shapefile's own parts, by base name (no path traversal)
+            own = [m for m in members if Path(m.filename).stem == stem]
+            parts = {Path(m.filename).suffix.lower(): m for m in own}
+            if all(m.filename.isascii() for m in own) and all(ext in parts for ext in SHAPEFILE_PARTS):
+                opened = _open_zip_in_place(path, archive, parts, encoding)
+                if opened is not None:
+                    return opened
             tmp = tempfile.TemporaryDirectory(prefix="gridcity-import-")
-            for member in members:
-                name = Path(member.filename)
-                if name.stem == stem:  # only the shapefile's own parts, by base name (no path traversal)
-                    (Path(tmp.name) / name.name).write_bytes(archive.read(member))
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+            for member in own:
+                (Path(tmp.name) / Path(member.filename).name).write_bytes(archive.read(member))  # checks its CRC
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
         raise UnreadableFile(f"{path.name} is not a readable zip archive ({exc})", field="file",
                              rule="readable_zip") from None
     try:
@@ -274,6 +303,29 @@ def _open_zip(path: Path, encoding: str | None) -> OGRSource:
     except BaseException:
         tmp.cleanup()
         raise
+
+
+def _open_zip_in_place(path: Path, archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
+                       encoding: str | None) -> OGRSource | None:
+    """``None`` when the .dbf's field names need repair (only an extracted copy can be repaired)."""
+    dbf = parts[".dbf"]
+    if encoding is None and ".cpg" in parts:
+        encoding = archive.read(parts[".cpg"]).decode("ascii", errors="replace").strip() or None
+    with archive.open(dbf) as fh:
+        head = fh.read(32)
+        header = int.from_bytes(head[8:10], "little") if len(head) == 32 else 0
+        descriptors = head + fh.read(max(header - 32, 0))
+    # Reading the .dbf to its end (the successful decode) checks its CRC; the other parts are read here.
+    encoding = _checked(Path(dbf.filename).name, lambda: archive.open(dbf), _python_codec(encoding), header)
+    if _cut_field_names(descriptors, encoding):
+        return None
+    for ext, member in parts.items():
+        if ext != ".dbf":
+            with archive.open(member) as fh:
+                while fh.read(_CHUNK):
+                    pass
+    shp = parts[".shp"]
+    return OGRSource(f"/vsizip/{path}/{shp.filename}", None, encoding, name=Path(shp.filename).name)
 
 
 def _open_copied_shapefile(shp: Path, encoding: str | None) -> OGRSource:

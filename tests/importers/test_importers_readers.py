@@ -96,3 +96,37 @@ def test_crs_option_overrides_nothing_when_file_agrees(city, tmp_path, srid):
     path = tmp_path / "census.gpkg"
     frame().to_crs(srid).to_file(path, driver="GPKG", engine="pyogrio")
     imported(load.run("components", path, city.users["admin"]), tolerance=1e-6)
+
+
+def test_zipped_shapefile_read_in_place_or_extracted(tmp_path):
+    """GDAL reads a zip in place (``/vsizip/``) unless a field name needs repair (then an extracted copy):
+    GBK names cut at 10 bytes end on a whole character; UTF-8 ones (3 bytes each) do not."""
+    from importers.readers import open_file
+
+    gbk = zipped_shapefile(frame(extra={"所在单元网格": ["x"] * 3}), tmp_path, "gbk", encoding="GBK", drop=(".cpg",))
+    utf8 = zipped_shapefile(frame(extra={"所在单元网格": ["x"] * 3}), tmp_path, "utf8", encoding="UTF-8")
+    for path, in_place, encoding in ((gbk, True, "gb18030"), (utf8, False, "utf-8")):
+        source = open_file(path).source
+        try:
+            assert str(source.path).startswith("/vsizip/") is in_place
+            assert source.encoding == encoding
+            assert "主管部门" in source.columns or "主管部" in source.columns
+            batch = next(source.batches())
+            assert batch.column(source.columns[0])[:3] == [s[0] for s in SAMPLE]
+        finally:
+            source.close()
+
+
+def test_damaged_shp_member_is_refused_when_read_in_place(city, tmp_path):
+    import zipfile
+
+    from importers import errors
+
+    path = zipped_shapefile(frame(), tmp_path, "gbk", encoding="GBK")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("gbk.shp")
+    data[info.header_offset + 60:info.header_offset + 80] = b"\xff" * 20  # damage the .shp member's bytes
+    path.write_bytes(bytes(data))
+    with pytest.raises(errors.UnreadableFile, match="not a readable zip"):
+        load.run("components", path, city.users["admin"])
