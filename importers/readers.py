@@ -113,12 +113,8 @@ class Source(Protocol):
 Opener = Callable[[], IO[bytes]]
 
 
-def detect_encoding(path: Path, offset: int = 0) -> str:
-    """``utf-8`` if every byte from ``offset`` decodes as UTF-8, else ``gb18030`` if that decodes."""
-    return _detect(path.name, lambda: path.open("rb"), offset)
-
-
 def _detect(name: str, opener: Opener, offset: int) -> str:
+    """``utf-8`` if every byte from ``offset`` decodes as UTF-8, else ``gb18030`` if that decodes."""
     for encoding in ("utf-8", "gb18030"):
         if _decodes(opener, encoding, offset):
             return encoding
@@ -218,28 +214,37 @@ def _open_shapefile(shp: Path, encoding: str | None, keep: object = None) -> OGR
         raise UnreadableFile(f"the shapefile {shp.name} lacks {', '.join(missing)}: a shapefile needs "
                              ".shp, .shx and .dbf (and .prj for its CRS)", field="file", rule="shapefile_parts")
     cpg = _sibling(shp, ".cpg")
-    if encoding is None and cpg is not None:
-        encoding = cpg.read_text(encoding="ascii", errors="replace").strip() or None
     dbf = parts[".dbf"]
-    with dbf.open("rb") as fh:
-        head = fh.read(32)
-    header = int.from_bytes(head[8:10], "little") if len(head) == 32 else 0
-    encoding = _check_encoding(dbf, _python_codec(encoding), offset=header)  # the records, not the header
-    _repair_field_names(dbf, encoding, header)
+    encoding, descriptors = _dbf_text(dbf.name, lambda: dbf.open("rb"), encoding,
+                                      None if cpg is None else cpg.read_bytes())
+    _repair_field_names(dbf, _cut_field_names(descriptors, encoding))
     return OGRSource(parts[".shp"], None, encoding, keep)
 
 
-def _repair_field_names(dbf: Path, encoding: str, header: int) -> None:
-    """Drop the half character a writer left when it cut a field name at 10 bytes (GDAL does, for
-    UTF-8 Chinese names): ``主管部门`` arrives as ``主管部`` plus one stray byte. Works on the extracted copy."""
+def _dbf_text(name: str, opener: Opener, encoding: str | None, cpg: bytes | None) -> tuple[str, bytes]:
+    """The encoding of a .dbf's text — the named one, else its .cpg's, else detected; verified over
+    every record — and the .dbf's header (preamble and field descriptors)."""
+    if encoding is None and cpg is not None:
+        encoding = cpg.decode("ascii", errors="replace").strip() or None
+    with opener() as fh:
+        head = fh.read(32)
+        header = int.from_bytes(head[8:10], "little") if len(head) == 32 else 0
+        descriptors = head + fh.read(max(header - 32, 0))
+    return _checked(name, opener, _python_codec(encoding), header), descriptors  # the records, not the header
+
+
+def _repair_field_names(dbf: Path, cut: list[tuple[int, bytes]]) -> None:
+    """Write the names :func:`_cut_field_names` found cut back into the (extracted copy of the) .dbf."""
     with dbf.open("r+b") as fh:
-        for start, name in _cut_field_names(fh.read(header), encoding):
+        for start, name in cut:
             fh.seek(start)
             fh.write(name.ljust(11, b"\0"))
 
 
 def _cut_field_names(descriptors: bytes, encoding: str) -> list[tuple[int, bytes]]:
-    """(offset, name without its trailing half character) of each field name cut mid-character."""
+    """(offset, name without its half character) of each field name a writer cut at 10 bytes in the
+    middle of a character (GDAL does, for UTF-8 Chinese names): ``主管部门`` arrives as ``主管部``
+    plus one stray byte."""
     cut = []
     for start in range(32, len(descriptors) - 31, 32):
         if descriptors[start] == 0x0D:
@@ -309,14 +314,9 @@ def _open_zip_in_place(path: Path, archive: zipfile.ZipFile, parts: dict[str, zi
                        encoding: str | None) -> OGRSource | None:
     """``None`` when the .dbf's field names need repair (only an extracted copy can be repaired)."""
     dbf = parts[".dbf"]
-    if encoding is None and ".cpg" in parts:
-        encoding = archive.read(parts[".cpg"]).decode("ascii", errors="replace").strip() or None
-    with archive.open(dbf) as fh:
-        head = fh.read(32)
-        header = int.from_bytes(head[8:10], "little") if len(head) == 32 else 0
-        descriptors = head + fh.read(max(header - 32, 0))
-    # Reading the .dbf to its end (the successful decode) checks its CRC; the other parts are read here.
-    encoding = _checked(Path(dbf.filename).name, lambda: archive.open(dbf), _python_codec(encoding), header)
+    # Reading the .dbf to its end (the successful decode) checks its CRC; the other parts are read below.
+    encoding, descriptors = _dbf_text(Path(dbf.filename).name, lambda: archive.open(dbf), encoding,
+                                      archive.read(parts[".cpg"]) if ".cpg" in parts else None)
     if _cut_field_names(descriptors, encoding):
         return None
     for ext, member in parts.items():
