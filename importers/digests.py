@@ -8,12 +8,12 @@ row in ``importers_rowdigest`` together with the row's ``updated_at`` at that mo
 On the next import a row whose digest equals the remembered one, for a stored row not changed
 since (same ``updated_at``: every write path of the platform bumps it — API edits, imports,
 retiring; a hand-written SQL UPDATE must too), would convert, validate and upsert to exactly
-what is stored. It is set aside
-in ``import_same`` (row number, key and the kind's :attr:`~importers.kinds.base.Kind.recheck`
-fields) and skips the per-row work; the rules that depend on more than the row itself run on it
-all the same (a key repeated in the file, the importing user's jurisdiction over the stored row,
-the kind's :meth:`~importers.kinds.base.Kind.check_unchanged`), so the counts and the error
-report are those of a full import.
+what is stored. It is set aside in ``import_same`` (row number, key and the kind's
+:attr:`~importers.kinds.base.Kind.recheck` fields) and skips the per-row work; the rules that
+depend on more than the row itself run on it all the same (a key repeated in the file, the
+importing user's jurisdiction over the stored row, the kind's
+:meth:`~importers.kinds.base.Kind.check_unchanged`), so the counts and the error report are
+those of a full import.
 
 Kinds opt in (:attr:`~importers.kinds.base.Kind.digests`) when what they store is a function of
 the row and the stored row only; components do (the big layer). Kinds deriving values from other
@@ -184,27 +184,19 @@ def remember(cur: Cursor, kind: Kind, valid: str, first: bool, inserted: int) ->
     is still the one this import saw."""
     cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(valid)))
     (rows,) = cur.fetchone() or (0,)
-    quiet = sql.SQL("NOT EXISTS (SELECT 1 FROM {errors} e WHERE e.row_no = v.row_no AND e.rule <> ALL(%s))").format(
-        errors=sql.Identifier(ERRORS))
-    if rows == inserted:
-        cur.execute(sql.SQL(
-            "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) SELECT %s, v.{vkey}, v.import_digest, "
-            "now() FROM {valid} v WHERE {quiet} {upsert}").format(
-            vkey=sql.Identifier(kind.key), valid=sql.Identifier(valid), quiet=quiet, upsert=_upsert(first)),
-            [kind.layer.name, list(kind.rechecked_warnings)])
-        return
-    table = sql.Identifier(kind.layer.table)
-    key = sql.Identifier(kind.layer.column(kind.key))
+    all_new = rows == inserted
     cur.execute(sql.SQL(
-        "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) "
-        "SELECT %s, t.{key}, v.import_digest, t.updated_at FROM {valid} v JOIN {table} t ON t.{key} = v.{vkey} "
-        "WHERE {quiet} {upsert}").format(key=key, valid=sql.Identifier(valid), table=table,
-                                         vkey=sql.Identifier(kind.key), quiet=quiet, upsert=_upsert(first)),
+        "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) SELECT %s, v.{vkey}, v.import_digest, {stamp} "
+        "FROM {valid} v {stored} WHERE NOT EXISTS (SELECT 1 FROM {errors} e WHERE e.row_no = v.row_no "
+        "AND e.rule <> ALL(%s)) {upsert}").format(
+        vkey=sql.Identifier(kind.key), valid=sql.Identifier(valid), errors=sql.Identifier(ERRORS),
+        stamp=sql.SQL("now()" if all_new else "t.updated_at"),
+        stored=sql.SQL("" if all_new else "JOIN {table} t ON t.{key} = v.{vkey}").format(
+            table=sql.Identifier(kind.layer.table), key=sql.Identifier(kind.layer.column(kind.key)),
+            vkey=sql.Identifier(kind.key)),
+        upsert=sql.SQL("" if first else
+                       "ON CONFLICT (layer, key) DO UPDATE SET digest = EXCLUDED.digest, "
+                       "stored_at = EXCLUDED.stored_at "
+                       "WHERE (importers_rowdigest.digest, importers_rowdigest.stored_at) "
+                       "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)")),
         [kind.layer.name, list(kind.rechecked_warnings)])
-
-
-def _upsert(first: bool) -> sql.Composable:
-    return sql.SQL("" if first else
-                   "ON CONFLICT (layer, key) DO UPDATE SET digest = EXCLUDED.digest, stored_at = EXCLUDED.stored_at "
-                   "WHERE (importers_rowdigest.digest, importers_rowdigest.stored_at) "
-                   "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)")
