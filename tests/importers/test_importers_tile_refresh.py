@@ -1,20 +1,16 @@
 """Tiles and caches an import affects are refreshed: cached component tiles over the rows an import adds,
 moves or renames are dropped and rebuilt with the change (plain, composite and per-jurisdiction tiles),
-tiles away from those rows stay cached, and an unchanged re-import or a dry run drops nothing.
-
-The tile helpers are written out here (tests/tiles/tile_helpers.py is not importable from this folder
-when only tests/importers is collected); the XYZ arithmetic is the standard one, independent of tiles/."""
+tiles away from those rows stay cached, and an unchanged re-import or a dry run drops nothing."""
 
 from __future__ import annotations
 
-import gzip
-import math
 from pathlib import Path
 
-import mapbox_vector_tile
 import pytest
 from django.db import connection
 from import_files import SAMPLE, frame, write_csv
+from tile_helpers import decode, tile_of
+from tile_helpers import get_tile as tile_response
 
 from importers import load
 from layers.models import Component
@@ -29,27 +25,16 @@ HEADER = ["标识码", "名称", "状态", "经度", "纬度"]
 WEST = "320982001"
 
 
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2**z
-    x = math.floor((lon + 180.0) / 360.0 * n)
-    y = math.floor((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
-    return z, x, y
-
-
 def get_tile(client, layers: str, tile: tuple[int, int, int], **headers: str):
-    z, x, y = tile
-    response = client.get(f"/tiles/{layers}/{z}/{x}/{y}.mvt", **headers)
+    response = tile_response(client, layers, *tile, **headers)
     assert response.status_code == 200, response.content
     return response
 
 
 def components(response) -> dict[str, dict]:
     """code → properties of the components in a tile response."""
-    body = response.content
-    if body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
-    decoded = mapbox_vector_tile.decode(body, default_options={"y_coord_down": True})
-    return {f["properties"]["code"]: f["properties"] for f in decoded.get("components", {}).get("features", [])}
+    features = decode(response.content).get("components", {}).get("features", [])
+    return {f["properties"]["code"]: f["properties"] for f in features}
 
 
 def cached_keys() -> set[tuple[tuple[str, ...], str, int, int, int]]:
