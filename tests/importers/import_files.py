@@ -72,3 +72,9 @@ def write_xlsx(path: Path, header: list[str], rows: list[list]) -> Path:
         sheet.append(row)
     book.save(path)
     return path
+
+
+def upload(client, path: Path, **data):
+    """``POST /api/imports/`` with ``path`` as the multipart file and ``data`` as the other fields."""
+    with path.open("rb") as fh:
+        return client.post("/api/imports/", {"file": fh, **data}, format="multipart")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from import_files import frame, write_csv
+from import_files import frame, upload, write_csv
 from test_importers_components import HEADER, PLANTED
 
 from importers.models import ImportJob
@@ -13,11 +13,6 @@ from layers.models import Component
 @pytest.fixture(autouse=True)
 def inline_jobs(settings):
     settings.GRIDCITY_IMPORT_RUNNER = "inline"
-
-
-def upload(client, path, **data):
-    with path.open("rb") as fh:
-        return client.post("/api/imports/", {"file": fh, **data}, format="multipart")
 
 
 def test_upload_runs_job_and_reports(city, tmp_path):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 from django.db import connection
-from import_files import EXPECTED_GRID, SAMPLE, frame
+from import_files import EXPECTED_GRID, SAMPLE, frame, upload
 from import_files import write_csv as write_table
 from test_importers_components import HEADER, PLANTED
 
@@ -24,24 +24,11 @@ CODES = [row[0] for row in SAMPLE]
 
 
 @pytest.fixture
-def uploads(monkeypatch, tmp_path) -> Path:
-    """This test's upload folder (``importers.views.upload_dir`` reads GRIDCITY_IMPORT_DIR)."""
-    folder = tmp_path / "uploads"
-    monkeypatch.setenv("GRIDCITY_IMPORT_DIR", str(folder))
-    return folder
-
-
-@pytest.fixture
 def keep_test_connection(monkeypatch) -> None:
     """``work()`` begins each round with ``close_old_connections()``, which closes a connection left inside a
     transaction: in a worker process there is none, but here it is the test's own (pytest-django's ``db``),
     so that one call is left out. Everything else runs as in ``gridcity import-worker``."""
     monkeypatch.setattr(jobs, "close_old_connections", lambda: None)
-
-
-def upload(client, path: Path, **data):
-    with path.open("rb") as fh:
-        return client.post("/api/imports/", {"file": fh, **data}, format="multipart")
 
 
 def census(tmp_path: Path) -> Path:

@@ -4,11 +4,9 @@ tiles away from those rows stay cached, and an unchanged re-import or a dry run 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.db import connection
-from import_files import SAMPLE, frame, write_csv
+from import_files import SAMPLE, frame, upload, write_csv
 from tile_helpers import decode, tile_of
 from tile_helpers import get_tile as tile_response
 
@@ -48,12 +46,6 @@ def key(layers: str, tile: tuple[int, int, int], jurisdiction: str = "") -> tupl
     return (tuple(layers.split(",")), jurisdiction, *tile)
 
 
-@pytest.fixture
-def uploads(monkeypatch, tmp_path) -> Path:
-    monkeypatch.setenv("GRIDCITY_IMPORT_DIR", str(tmp_path / "uploads"))
-    return tmp_path / "uploads"
-
-
 def test_an_import_adding_a_component_refreshes_the_tiles_over_it(city, tmp_path, settings, uploads):
     """Through the API (inline runner): the plain, composite and street user's tiles over the new row are
     rebuilt with it; the tile over the east street is not touched."""
@@ -74,9 +66,7 @@ def test_an_import_adding_a_component_refreshes_the_tiles_over_it(city, tmp_path
     assert touched | {key("components", east)} <= cached_keys()
 
     path = write_csv(tmp_path / "added.csv", HEADER, [[ADDED, "新井盖", "破损", *NEAR]])
-    with path.open("rb") as fh:
-        body = admin.post("/api/imports/", {"file": fh, "kind": "components", "crs": "EPSG:4490"},
-                          format="multipart").json()
+    body = upload(admin, path, kind="components", crs="EPSG:4490").json()
     assert body["status"] == "done" and body["summary"]["inserted"] == 1, body
 
     keys = cached_keys()
