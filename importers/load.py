@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -108,8 +109,7 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
             cur.execute("SET LOCAL jit = off")
             _create_tables(cur, kind)
             matcher = digests.Matcher(cur, kind, mapped, extra, source_crs.name) if kind.digests else None
-            staging = _Staging(cur, kind, mapped, source_crs, extra, matcher,
-                               GridLocator(cur) if "unit_grid" in kind.derived else None)
+            staging = _Staging(cur, kind, mapped, source_crs, extra, matcher)
             result.rows, result.recognised = _read(staging, source, match=not options.qa, progress=progress)
             cur.execute(f"CREATE INDEX ON {STAGE} ({kind.key}); ANALYZE {STAGE}")
             if matcher is not None:
@@ -150,7 +150,11 @@ class _Staging:
     source_crs: crsmod.SourceCRS
     extra: list[str]
     matcher: digests.Matcher | None
-    locator: GridLocator | None
+
+    @cached_property
+    def locator(self) -> GridLocator | None:
+        """Read the grids only once a batch is staged (a re-import that changed nothing never is)."""
+        return GridLocator(self.cur) if "unit_grid" in self.kind.derived else None
 
 
 def _read(staging: _Staging, source: Source, match: bool, progress: Progress | None) -> tuple[int, int]:
