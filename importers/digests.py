@@ -36,13 +36,15 @@ from .kinds.base import ERRORS, SAME, SEEN, Kind
 from .readers import Batch
 
 # Bump when what is hashed changes: older digests then simply no longer match.
-VERSION = 1
+VERSION = 2
 _MIX = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime: spreads each column's hash before the next
 
 
-def seed(kind: Kind, crs_name: str, mapped: dict[str, str], extra: list[str]) -> int:
-    """What, besides the cells, decides the stored row: the kind, the CRS and which header feeds which field."""
-    words = [str(VERSION), kind.name, crs_name, *(f"{f}={h}" for f, h in sorted(mapped.items())), *sorted(extra)]
+def seed(kind: Kind, crs_name: str, encoding: str | None, mapped: dict[str, str], extra: list[str]) -> int:
+    """What, besides the cells, decides the stored row: the kind, the CRS, the text encoding (a
+    shapefile's rows are hashed as stored) and which header feeds which field."""
+    words = [str(VERSION), kind.name, crs_name, encoding or "", *(f"{f}={h}" for f, h in sorted(mapped.items())),
+             *sorted(extra)]
     return int.from_bytes(hashlib.blake2b("\x1f".join(words).encode(), digest_size=8).digest(), "little")
 
 
@@ -54,10 +56,13 @@ def headers(mapped: dict[str, str], extra: list[str]) -> list[str]:
 def row_digests(batch: Batch, columns: list[str], start: int) -> np.ndarray:
     """One signed 64-bit digest per row of ``batch`` (``start`` from :func:`seed`).
 
-    A GIS file's row is joined into one byte string per row in Arrow (cells as text, the
-    geometry as the file's WKB) and that is hashed; a table's cells are hashed column by column.
-    Either way a file read twice gives the same digests, which is all they are compared for.
+    A row the reader hashed as stored (a shapefile's record, every field and the shape) keeps that
+    digest. Any other GIS file's row is joined into one byte string per row in Arrow (cells as
+    text, the geometry as the file's WKB) and that is hashed; a table's cells are hashed column by
+    column. Either way a file read twice gives the same digests, which is all they are compared for.
     """
+    if batch.digests is not None:
+        return ((batch.digests ^ np.uint64(start)) * _MIX).view(np.int64)
     if batch.arrow is not None:
         parts = [_as_bytes(batch.arrow[c]) for c in columns]
         if batch.wkb is not None:
@@ -92,13 +97,16 @@ class Matcher:
     left, skips them (:meth:`unchanged_in`) and stages the others with their digests (:meth:`digests`).
     """
 
-    def __init__(self, cur: Cursor, kind: Kind, mapped: dict[str, str], extra: list[str], crs_name: str):
+    def __init__(self, cur: Cursor, kind: Kind, mapped: dict[str, str], extra: list[str], crs_name: str,
+                 encoding: str | None):
         self.cur, self.kind, self.mapped = cur, kind, mapped
         # Set by worth_matching: no digest of the layer is stored yet.
         self.first = False
         self.recheck = [f for f in kind.all_fields if f.name in kind.recheck]
         self.columns = headers(mapped, extra)
-        self.start = seed(kind, crs_name, mapped, extra)
+        self.start = seed(kind, crs_name, encoding, mapped, extra)
+        # The headers :meth:`collect` reads: the key's and the recheck fields'.
+        self.needs = [mapped[n] for n in (kind.key, *(f.name for f in self.recheck)) if n in mapped]
         self.seen = {"row_no": "integer", kind.key: "text", "import_digest": "bigint",
                      **{f.name: f.sql_type for f in self.recheck}}
         same = {**{c: t for c, t in self.seen.items() if c != "import_digest"}, **kind.same_stored_types()}
@@ -146,18 +154,22 @@ class Matcher:
         kept = [c for c in self.seen if c != "import_digest"]
         stored = kind.same_stored
         cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SEEN)))
+        # The file's keys joined to their digests and stored rows, then filtered: the joins on the key
+        # alone are estimated right (with the digest among the join's conditions the planner expects
+        # one row and probes the layer's index once per row of a census).
         cur.execute(sql.SQL(
-            "WITH moved AS (INSERT INTO {same} ({cols}) SELECT {fcols} FROM {seen} f "
-            "JOIN importers_rowdigest d ON d.layer = %s AND d.key = f.{key} AND d.digest = f.import_digest "
-            "JOIN {table} t ON t.{tkey} = f.{key} AND t.updated_at = d.stored_at RETURNING row_no) "
-            "SELECT count(*) FROM moved").format(
+            "INSERT INTO {same} ({cols}) SELECT {cols} FROM (SELECT {fcols}, d.digest = f.import_digest "
+            "AND t.updated_at = d.stored_at AS unchanged FROM {seen} f "
+            "JOIN importers_rowdigest d ON d.layer = %s AND d.key = f.{key} "
+            "JOIN {table} t ON t.{tkey} = f.{key} OFFSET 0) m WHERE m.unchanged").format(
             same=sql.Identifier(SAME), seen=sql.Identifier(SEEN), table=sql.Identifier(layer.table),
             key=sql.Identifier(kind.key), tkey=sql.Identifier(layer.column(kind.key)),
             cols=sql.SQL(", ").join(map(sql.Identifier, [*kept, *stored])),
             fcols=sql.SQL(", ").join([*(sql.SQL("f.{}").format(sql.Identifier(c)) for c in kept),
-                                      *(sql.SQL("t.{}").format(sql.Identifier(c)) for c in stored.values())])),
+                                      *(sql.SQL("t.{} AS {}").format(sql.Identifier(t), sql.Identifier(c))
+                                        for c, t in stored.items())])),
             [layer.name])
-        (moved,) = cur.fetchone() or (0,)
+        moved = cur.rowcount
         cur.execute(sql.SQL("DROP TABLE {}; CREATE INDEX ON {} (row_no)").format(sql.Identifier(SEEN),
                                                                              sql.Identifier(SAME)))
         return int(moved)

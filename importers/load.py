@@ -108,7 +108,8 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
             # Many short set-based statements: JIT compilation costs more than it saves on each.
             cur.execute("SET LOCAL jit = off")
             _create_tables(cur, kind)
-            matcher = digests.Matcher(cur, kind, mapped, extra, source_crs.name) if kind.digests else None
+            matcher = (digests.Matcher(cur, kind, mapped, extra, source_crs.name, source.encoding)
+                       if kind.digests else None)
             staging = _Staging(cur, kind, mapped, source_crs, extra, matcher)
             result.rows, result.recognised = _read(staging, source, match=not options.qa, progress=progress)
             cur.execute(f"CREATE INDEX ON {STAGE} ({kind.key}); ANALYZE {STAGE}")
@@ -169,7 +170,7 @@ def _read(staging: _Staging, source: Source, match: bool, progress: Progress | N
     rows, same, first_pass = 0, 0, False
     if matcher is not None and match and matcher.worth_matching():
         first_pass = True
-        for number, batch in enumerate(source.batches()):
+        for number, batch in enumerate(source.match_batches(matcher.needs)):
             matcher.collect(batch)
             rows += len(batch.rows)
             if number == 0 and not matcher.knows_any():

@@ -31,6 +31,7 @@ import shapely
 
 from . import crs as crsmod
 from .errors import UnknownEncoding, UnreadableFile
+from .shapefile import ShapefileRecords
 
 BATCH_ROWS = 20_000
 _CHUNK = 1 << 20
@@ -46,10 +47,13 @@ class Batch:
     """
 
     def __init__(self, rows: np.ndarray, columns: dict[str, list] | None = None, *,
-                 arrow: dict[str, pa.Array] | None = None, wkb: pa.Array | None = None):
+                 arrow: dict[str, pa.Array] | None = None, wkb: pa.Array | None = None,
+                 digests: np.ndarray | None = None):
         self.rows = rows
         self.arrow = arrow
         self.wkb = wkb
+        # Each row's digest as stored in the file (shapefiles: ``importers.shapefile``), if the reader has it.
+        self.digests = digests
         self._columns = columns if columns is not None else {}
         self._geoms: np.ndarray | None = None
 
@@ -77,11 +81,13 @@ class Batch:
     def take(self, keep: np.ndarray) -> Batch:
         """The rows where ``keep`` is true."""
         index = np.flatnonzero(keep)
+        digests = None if self.digests is None else self.digests[index]
         if self.arrow is not None:
             at = pa.array(index)
             return Batch(self.rows[index], arrow={h: c.take(at) for h, c in self.arrow.items()},
-                         wkb=None if self.wkb is None else self.wkb.take(at))
-        return Batch(self.rows[index], {h: [v[i] for i in index] for h, v in self._columns.items()})
+                         wkb=None if self.wkb is None else self.wkb.take(at), digests=digests)
+        return Batch(self.rows[index], {h: [v[i] for i in index] for h, v in self._columns.items()},
+                     digests=digests)
 
 
 class Source(Protocol):
@@ -106,6 +112,10 @@ class Source(Protocol):
 
     def batches(self, size: int = BATCH_ROWS) -> Iterator[Batch]: ...
 
+    def match_batches(self, headers: list[str], size: int = BATCH_ROWS) -> Iterator[Batch]:
+        """Batches for matching digests only: rows as :meth:`batches` gives them, with at least
+        their digests (when the reader has its own) and the ``headers``' cells."""
+
     def close(self) -> None: ...
 
 
@@ -122,12 +132,16 @@ def _detect(name: str, opener: Opener, offset: int) -> str:
 
 
 def _decodes(opener: Opener, encoding: str, offset: int = 0) -> bool:
+    """Whether the bytes from ``offset`` on decode. Spaces are left out first: a .dbf is mostly the
+    padding of its fields, and no multibyte character of UTF-8 or GB18030 contains byte 0x20, so
+    an undecodable text stays undecodable without them (at most a lone lead byte right before a
+    field's padding goes unnoticed, as one right before the next field's text would)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     with opener() as fh:
         fh.read(offset)
         try:
             while chunk := fh.read(_CHUNK):
-                decoder.decode(chunk)
+                decoder.decode(chunk.translate(None, b" "))
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return False
@@ -160,8 +174,8 @@ class OGRSource:
     has_geometry = True
 
     def __init__(self, path: Path | str, layer: str | None, encoding: str | None, keep: object = None,
-                 name: str | None = None):
-        self.path, self.encoding, self._keep = path, encoding, keep
+                 name: str | None = None, records: ShapefileRecords | None = None):
+        self.path, self.encoding, self._keep, self.records = path, encoding, keep, records
         self.name = name or Path(path).name
         try:
             layers = [str(found) for found, _ in pyogrio.list_layers(path)]
@@ -184,23 +198,52 @@ class OGRSource:
         self.crs = crsmod.from_wkt(info["crs"], self.name) if info.get("crs") else None
 
     def batches(self, size: int = BATCH_ROWS) -> Iterator[Batch]:
-        """One pass over the layer through GDAL's Arrow stream (columnar: no per-cell objects in GDAL)."""
+        """One pass over the layer through GDAL's Arrow stream (columnar: no per-cell objects in GDAL);
+        a shapefile's records are read alongside for their digests."""
         start = 0
+        stream = self.records.stream() if self.records is not None else None
         try:
             with pyogrio.raw.open_arrow(self.path, layer=self.layer, encoding=self.encoding, batch_size=size,
                                         use_pyarrow=True) as (meta, reader):
                 geometry = meta["geometry_name"] or "wkb_geometry"
                 for table in reader:
                     rows = np.arange(start + 1, start + 1 + table.num_rows)
+                    digests = None
+                    if stream is not None:
+                        digests = stream.take(table.num_rows).digests
+                        if len(digests) != table.num_rows:
+                            raise UnreadableFile(f"{self.name}: GDAL reads more features than the .dbf has "
+                                                 f"records (from row {start + 1 + len(digests)})", field="file")
                     yield Batch(rows, arrow={c: table.column(name) for c, name in
                                              zip(self.columns, meta["fields"], strict=True)},
-                                wkb=table.column(geometry))
+                                wkb=table.column(geometry), digests=digests)
                     start += table.num_rows
         except UnreadableFile:
             raise
         except Exception as exc:
             raise UnreadableFile(f"{self.name}: reading features from {start + 1} failed: {exc}",
                                  field="file") from None
+        finally:
+            if stream is not None:
+                stream.close()
+
+    def match_batches(self, headers: list[str], size: int = BATCH_ROWS) -> Iterator[Batch]:
+        """A shapefile's records read as stored when the ``headers`` are text fields (GDAL decodes
+        nothing); otherwise :meth:`batches`."""
+        positions = [self.columns.index(h) for h in headers]
+        if self.records is None or not self.records.character_fields(positions):
+            yield from self.batches(size)
+            return
+        stream = self.records.stream(positions)
+        try:
+            start = 0
+            while len(taken := stream.take(size)):
+                rows = np.arange(start + 1, start + 1 + len(taken))
+                yield Batch(rows, {h: taken.cells[p] for h, p in zip(headers, positions, strict=True)},
+                            digests=taken.digests)
+                start += len(taken)
+        finally:
+            stream.close()
 
     def close(self) -> None:
         if hasattr(self._keep, "cleanup"):
@@ -218,7 +261,9 @@ def _open_shapefile(shp: Path, encoding: str | None, keep: object = None) -> OGR
     encoding, descriptors = _dbf_text(dbf.name, lambda: dbf.open("rb"), encoding,
                                       None if cpg is None else cpg.read_bytes())
     _repair_field_names(dbf, _cut_field_names(descriptors, encoding))
-    return OGRSource(parts[".shp"], None, encoding, keep)
+    records = ShapefileRecords.open(shp.name, {ext: _file_opener(part) for ext, part in parts.items()},
+                                    descriptors, encoding)
+    return OGRSource(parts[".shp"], None, encoding, keep, records=records)
 
 
 def _dbf_text(name: str, opener: Opener, encoding: str | None, cpg: bytes | None) -> tuple[str, bytes]:
@@ -231,6 +276,10 @@ def _dbf_text(name: str, opener: Opener, encoding: str | None, cpg: bytes | None
         header = int.from_bytes(head[8:10], "little") if len(head) == 32 else 0
         descriptors = head + fh.read(max(header - 32, 0))
     return _checked(name, opener, _python_codec(encoding), header), descriptors  # the records, not the header
+
+
+def _file_opener(path: Path) -> Opener:
+    return lambda: path.open("rb")
 
 
 def _repair_field_names(dbf: Path, cut: list[tuple[int, bytes]]) -> None:
@@ -325,7 +374,16 @@ def _open_zip_in_place(path: Path, archive: zipfile.ZipFile, parts: dict[str, zi
                 while fh.read(_CHUNK):
                     pass
     shp = parts[".shp"]
-    return OGRSource(f"/vsizip/{path}/{shp.filename}", None, encoding, name=Path(shp.filename).name)
+    records = ShapefileRecords.open(Path(shp.filename).name, {ext: _member_opener(path, member.filename)
+                                                              for ext, member in parts.items()},
+                                    descriptors, encoding)
+    return OGRSource(f"/vsizip/{path}/{shp.filename}", None, encoding, name=Path(shp.filename).name,
+                     records=records)
+
+
+def _member_opener(path: Path, member: str) -> Opener:
+    """Opens ``member`` of the zip archive ``path`` (the archive stays open while the member is)."""
+    return lambda: zipfile.ZipFile(path).open(member)
 
 
 def _open_copied_shapefile(shp: Path, encoding: str | None) -> OGRSource:
@@ -398,6 +456,10 @@ class TableSource:
                 numbers, buffer = [], []
         if buffer:
             yield self._batch(numbers, buffer)
+
+    def match_batches(self, headers: list[str], size: int = BATCH_ROWS) -> Iterator[Batch]:
+        """Every column, as :meth:`batches` (a table's rows are hashed from their cells)."""
+        return self.batches(size)
 
     def _batch(self, numbers: list[int], buffer: list[list]) -> Batch:
         columns = {c: [r[i] for r in buffer] for i, c in enumerate(self.columns)}
