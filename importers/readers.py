@@ -382,8 +382,12 @@ def _open_zip_in_place(path: Path, archive: zipfile.ZipFile, parts: dict[str, zi
 
 
 def _member_opener(path: Path, member: str) -> Opener:
-    """Opens ``member`` of the zip archive ``path`` (the archive stays open while the member is)."""
-    return lambda: zipfile.ZipFile(path).open(member)
+    """Opens ``member`` of the zip archive ``path``; the archive's file stays open until the member
+    is closed (zipfile counts the member's reference to it)."""
+    def opened() -> IO[bytes]:
+        with zipfile.ZipFile(path) as archive:
+            return archive.open(member)
+    return opened
 
 
 def _open_copied_shapefile(shp: Path, encoding: str | None) -> OGRSource:
