@@ -173,3 +173,49 @@ def test_qa_report_on_planted_errors(city, tmp_path):
     page = (tmp_path / "out" / "qa.qa.html").read_text(encoding="utf-8")
     assert "不合格" in page and busy["cell"] in page
     assert json.loads(json_path.read_text(encoding="utf-8"))["qa"]["pass"] is False
+
+
+def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, tmp_path, monkeypatch):
+    """Between the import's check of the stored rows and its INSERT, another connection commits a
+    component with one of the file's codes: the import is refused (409 concurrent_edit) and writes
+    nothing — the other component is neither overwritten nor counted as unchanged."""
+    from contextlib import contextmanager
+
+    import psycopg
+
+    from importers import errors, jobs
+    from importers.kinds import base
+
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    code = SAMPLE[1][0]
+    audit = base.bulk_audit
+
+    def other(statement: str) -> None:
+        # committed, without triggers (its audit entry would outlive the test) and link checks (the test's
+        # city is not committed); superuser only, as in the embedded cluster
+        with psycopg.connect(jobs._conninfo(), autocommit=True) as conn:
+            if not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
+                pytest.skip("committing a component without its city needs a superuser")
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")
+                conn.execute(statement, [code])
+
+    @contextmanager
+    def meanwhile(cur):
+        other("INSERT INTO layers_component (created_at, updated_at, code, name, dept_admin, dept_owner,"
+              " dept_maintain, status, data_source, location_desc, note, photos, geom, component_class_id,"
+              " unit_grid_id) VALUES (now(), now(), %s, '别人的', '', '', '', '完好', '', '', '', '[]',"
+              " ST_SetSRID(ST_MakePoint(120.46, 33.28), 4490), '0102', '320982001002002')")
+        with audit(cur):
+            yield
+
+    monkeypatch.setattr(base, "bulk_audit", meanwhile)
+    try:
+        with pytest.raises(errors.ConcurrentEdit, match="1 of the file's .* created by someone else") as caught:
+            load.run("components", path, city.users["admin"])
+        assert (caught.value.status, caught.value.rule) == (409, "concurrent_edit")
+        assert list(Component.objects.filter(code__in=[s[0] for s in SAMPLE]).values_list("code", "name")) == [
+            (code, "别人的")]
+    finally:
+        other("DELETE FROM layers_component WHERE code = %s")
