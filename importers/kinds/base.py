@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 from psycopg import Cursor, sql
+from psycopg.errors import UniqueViolation
 
 from layers.editing import bulk_audit
 from layers.registry import Layer, registry
@@ -204,15 +205,27 @@ class Kind:
         updated = cur.rowcount
         ins_cols = sql.SQL(", ").join([cols, *(sql.Identifier(c) for c in defaults)])
         ins_vals = sql.SQL(", ").join([vals, *(sql.SQL(e) for e in defaults.values())])
+        insert = sql.SQL(
+            "INSERT INTO {table} ({cols}, created_at, updated_at) SELECT {vals}, now(), now() FROM {valid} v "
+            "WHERE ({only})").format(table=table, cols=ins_cols, vals=ins_vals, valid=valid_table,
+                                     only=sql.SQL(only))
         # One audit entry for the statement, listing the new keys (the stored row is its after-image).
-        # The rows already stored were updated above; the unique key skips them. (Not an anti-join
-        # with the table: planned while the layer is empty, it becomes a scan of the rows this very
-        # statement inserts, once per row.)
         with bulk_audit(cur):
-            cur.execute(sql.SQL(
-                "INSERT INTO {table} ({cols}, created_at, updated_at) SELECT {vals}, now(), now() FROM {valid} v "
-                "WHERE ({only}) ON CONFLICT ({key}) DO NOTHING").format(
-                table=table, cols=ins_cols, vals=ins_vals, valid=valid_table, key=key, only=sql.SQL(only)))
+            if existing:
+                # The rows already stored were updated above; the unique key skips them. (Not an
+                # anti-join with the table: planned while the layer is empty, it becomes a scan of the
+                # rows this very statement inserts, once per row.)
+                cur.execute(sql.SQL("{} ON CONFLICT ({}) DO NOTHING").format(insert, key))
+            else:
+                # No key of the file is stored (a first census): a plain INSERT, without the
+                # speculative insertion ON CONFLICT makes per row (a fifth of the statement). A key
+                # inserted by someone else meanwhile breaks the unique key instead of being skipped.
+                try:
+                    cur.execute(insert)
+                except UniqueViolation as exc:
+                    raise ConcurrentEdit(f"one of the file's {layer.title} was created by someone else while this "
+                                         f"import ran ({exc.diag.message_detail}); nothing was written — run the "
+                                         "import again", field=self.key) from None
             inserted = cur.rowcount
         if existing + inserted != listed:
             raise ConcurrentEdit(f"{listed - existing - inserted} of the file's {layer.title} were created by someone "

@@ -175,10 +175,14 @@ def test_qa_report_on_planted_errors(city, tmp_path):
     assert json.loads(json_path.read_text(encoding="utf-8"))["qa"]["pass"] is False
 
 
-def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, tmp_path, monkeypatch):
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, tmp_path, monkeypatch, stored):
     """Between the import's check of the stored rows and its INSERT, another connection commits a
     component with one of the file's codes: the import is refused (409 concurrent_edit) and writes
-    nothing — the other component is neither overwritten nor counted as unchanged."""
+    nothing — the other component is neither overwritten nor counted as unchanged. Both INSERTs: the
+    plain one of a file with no stored code (the unique key breaks) and the one that skips stored codes
+    (``stored``: the first sample is imported before, under another name; the count of inserted rows
+    falls short)."""
     from contextlib import contextmanager
 
     import psycopg
@@ -186,6 +190,10 @@ def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, t
     from importers import errors, jobs
     from importers.kinds import base
 
+    if stored:
+        before = tmp_path / "first.gpkg"
+        frame([(SAMPLE[0][0], "旧名称", *SAMPLE[0][2:])]).to_file(before, driver="GPKG", engine="pyogrio")
+        load.run("components", before, city.users["admin"])
     path = tmp_path / "census.gpkg"
     frame().to_file(path, driver="GPKG", engine="pyogrio")
     code = SAMPLE[1][0]
@@ -212,10 +220,11 @@ def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, t
 
     monkeypatch.setattr(base, "bulk_audit", meanwhile)
     try:
-        with pytest.raises(errors.ConcurrentEdit, match="1 of the file's .* created by someone else") as caught:
+        said = "1 of the file's .* created by someone else" if stored else rf"created by .*\(code\)=\({code}\)"
+        with pytest.raises(errors.ConcurrentEdit, match=said) as caught:
             load.run("components", path, city.users["admin"])
         assert (caught.value.status, caught.value.rule) == (409, "concurrent_edit")
-        assert list(Component.objects.filter(code__in=[s[0] for s in SAMPLE]).values_list("code", "name")) == [
-            (code, "别人的")]
+        assert list(Component.objects.filter(code__in=[s[0] for s in SAMPLE]).order_by("code").values_list(
+            "code", "name")) == [*([(SAMPLE[0][0], "旧名称")] if stored else []), (code, "别人的")]
     finally:
         other("DELETE FROM layers_component WHERE code = %s")
