@@ -37,6 +37,9 @@ from .readers import Batch
 
 # Bump when what is hashed changes: older digests then simply no longer match.
 VERSION = 2
+# The most rows left after matching that are read back by feature id instead of in a second pass over
+# the file (and at most a quarter of the file: a read by id costs about three times a row of a pass).
+BY_ID_MAX = 100_000
 _MIX = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime: spreads each column's hash before the next
 
 
@@ -93,8 +96,9 @@ class Matcher:
     :meth:`collect` takes every batch of a first pass over the file: each row's number, key,
     digest and :attr:`~Kind.recheck` cells go to the temporary ``import_seen`` by binary COPY.
     :meth:`resolve` then moves the rows whose digest matches into ``import_same`` (with the stored
-    row's :attr:`~Kind.same_stored` columns) in one statement; the second pass, if any row is
-    left, skips them (:meth:`unchanged_in`) and stages the others with their digests (:meth:`digests`).
+    row's :attr:`~Kind.same_stored` columns) in one statement. The rows left are staged with their
+    digests (:meth:`digests`): read back by feature id when they are few and the reader gave ids
+    (:attr:`changed`), else by a second pass that skips the unchanged ones (:meth:`unchanged_in`).
     """
 
     def __init__(self, cur: Cursor, kind: Kind, mapped: dict[str, str], extra: list[str], crs_name: str,
@@ -102,14 +106,18 @@ class Matcher:
         self.cur, self.kind, self.mapped = cur, kind, mapped
         # Set by worth_matching: no digest of the layer is stored yet.
         self.first = False
+        # Set by resolve: (feature ids ascending, row numbers) of the rows left, when they are read by id.
+        self.changed: tuple[np.ndarray, np.ndarray] | None = None
+        self._known: tuple[np.ndarray, np.ndarray] | None = None  # their (row numbers ascending, digests)
         self.recheck = [f for f in kind.all_fields if f.name in kind.recheck]
         self.columns = headers(mapped, extra)
         self.start = seed(kind, crs_name, encoding, mapped, extra)
         # The headers :meth:`collect` reads: the key's and the recheck fields'.
         self.needs = [mapped[n] for n in (kind.key, *(f.name for f in self.recheck)) if n in mapped]
-        self.seen = {"row_no": "integer", kind.key: "text", "import_digest": "bigint",
+        self.seen = {"row_no": "integer", kind.key: "text", "import_digest": "bigint", "fid": "bigint",
                      **{f.name: f.sql_type for f in self.recheck}}
-        same = {**{c: t for c, t in self.seen.items() if c != "import_digest"}, **kind.same_stored_types()}
+        same = {**{c: t for c, t in self.seen.items() if c not in ("import_digest", "fid")},
+                **kind.same_stored_types()}
         for table, columns in ((SEEN, self.seen), (SAME, same)):
             cur.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
                 sql.Identifier(table), sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
@@ -133,6 +141,10 @@ class Matcher:
         return bool(found)
 
     def digests(self, batch: Batch) -> np.ndarray:
+        """The digests of a batch to stage: those of the matching pass for rows read back by id."""
+        if self._known is not None:
+            rows, digests = self._known
+            return digests[np.searchsorted(rows, batch.rows)]
         return row_digests(batch, self.columns, self.start)
 
     def collect(self, batch: Batch) -> None:
@@ -140,6 +152,7 @@ class Matcher:
         # Converted again here only to be compared: a matched row's cells converted without error
         # when it was stored; for the others the second pass converts and reports.
         values = [rows, [text(v) for v in batch.column(self.mapped[self.kind.key])], self.digests(batch).tolist(),
+                  batch.fids.tolist() if batch.fids is not None else [None] * len(rows),
                   *(convert(f, batch.column(self.mapped[f.name]), rows, []) if f.name in self.mapped
                     else [None] * len(rows) for f in self.recheck)]
         with self.cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
@@ -148,10 +161,10 @@ class Matcher:
             for record in zip(*values, strict=True):
                 copy.write_row(record)
 
-    def resolve(self) -> int:
-        """Move the unchanged rows to ``import_same``; how many they are."""
+    def resolve(self, rows: int) -> int:
+        """Move the unchanged rows of the ``rows`` read to ``import_same``; how many they are."""
         kind, layer, cur = self.kind, self.kind.layer, self.cur
-        kept = [c for c in self.seen if c != "import_digest"]
+        kept = [c for c in self.seen if c not in ("import_digest", "fid")]
         stored = kind.same_stored
         cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SEEN)))
         # The file's keys joined to their digests and stored rows, then filtered: the joins on the key
@@ -169,10 +182,21 @@ class Matcher:
                                       *(sql.SQL("t.{} AS {}").format(sql.Identifier(t), sql.Identifier(c))
                                         for c, t in stored.items())])),
             [layer.name])
-        moved = cur.rowcount
+        moved = int(cur.rowcount)
+        left = rows - moved
+        if 0 < left <= min(BY_ID_MAX, rows // 4):
+            cur.execute(sql.SQL("SELECT f.fid, f.row_no, f.import_digest FROM {} f WHERE NOT EXISTS "
+                                "(SELECT 1 FROM {} s WHERE s.row_no = f.row_no) ORDER BY f.fid").format(
+                sql.Identifier(SEEN), sql.Identifier(SAME)))
+            found = cur.fetchall()
+            if all(fid is not None for fid, _, _ in found):  # None: a table, whose rows have no ids
+                fids, numbers, digests = (np.array(c, dtype=np.int64) for c in zip(*found, strict=True))
+                self.changed = fids, numbers
+                order = np.argsort(numbers)
+                self._known = numbers[order], digests[order]
         cur.execute(sql.SQL("DROP TABLE {}; CREATE INDEX ON {} (row_no)").format(sql.Identifier(SEEN),
                                                                              sql.Identifier(SAME)))
-        return int(moved)
+        return moved
 
     def unchanged_in(self, batch: Batch) -> np.ndarray:
         """Which rows of ``batch`` :meth:`resolve` found unchanged (asked per batch: memory stays

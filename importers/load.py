@@ -162,8 +162,9 @@ def _read(staging: _Staging, source: Source, match: bool, progress: Progress | N
     """Stage the file; returns (rows read, rows recognised unchanged).
 
     With remembered digests for the layer (and ``match``), a first pass finds the unchanged rows
-    (``importers.digests``) and the second stages only the others; when every row is unchanged
-    there is no second pass, and when no key of the first batch was imported before, no first.
+    (``importers.digests``) and the second stages only the others — or, when they are few, they
+    are read back by feature id; when every row is unchanged there is no second pass, and when no
+    key of the first batch was imported before, no first.
     Progress counts each row once: the recognised ones when found, the others as they are staged.
     """
     matcher = staging.matcher
@@ -177,10 +178,16 @@ def _read(staging: _Staging, source: Source, match: bool, progress: Progress | N
                 first_pass, rows = False, 0
                 break
         if first_pass:
-            same = matcher.resolve()
+            same = matcher.resolve(rows)
             if progress:
                 progress(same)
             if same == rows:
+                return rows, same
+            if matcher.changed is not None:
+                for batch in source.features(*matcher.changed):
+                    _stage(staging, batch)
+                    if progress:
+                        progress(len(batch.rows))
                 return rows, same
     for batch in source.batches():
         if not first_pass:

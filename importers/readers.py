@@ -22,7 +22,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -34,6 +34,8 @@ from .errors import UnknownEncoding, UnreadableFile
 from .shapefile import ShapefileRecords
 
 BATCH_ROWS = 20_000
+# Feature ids per GDAL read by id: GDAL's own SQL dialect (shapefiles, GeoJSON) takes at most 4,997.
+FID_CHUNK = 4_000
 _CHUNK = 1 << 20
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
 
@@ -48,12 +50,14 @@ class Batch:
 
     def __init__(self, rows: np.ndarray, columns: dict[str, list] | None = None, *,
                  arrow: dict[str, pa.Array] | None = None, wkb: pa.Array | None = None,
-                 digests: np.ndarray | None = None):
+                 digests: np.ndarray | None = None, fids: np.ndarray | None = None):
         self.rows = rows
         self.arrow = arrow
         self.wkb = wkb
         # Each row's digest as stored in the file (shapefiles: ``importers.shapefile``), if the reader has it.
         self.digests = digests
+        # Each row's feature id in the file (GDAL's FID), by which :meth:`OGRSource.features` reads it again.
+        self.fids = fids
         self._columns = columns if columns is not None else {}
         self._geoms: np.ndarray | None = None
 
@@ -82,12 +86,13 @@ class Batch:
         """The rows where ``keep`` is true."""
         index = np.flatnonzero(keep)
         digests = None if self.digests is None else self.digests[index]
+        fids = None if self.fids is None else self.fids[index]
         if self.arrow is not None:
             at = pa.array(index)
             return Batch(self.rows[index], arrow={h: c.take(at) for h, c in self.arrow.items()},
-                         wkb=None if self.wkb is None else self.wkb.take(at), digests=digests)
+                         wkb=None if self.wkb is None else self.wkb.take(at), digests=digests, fids=fids)
         return Batch(self.rows[index], {h: [v[i] for i in index] for h, v in self._columns.items()},
-                     digests=digests)
+                     digests=digests, fids=fids)
 
 
 class Source(Protocol):
@@ -114,7 +119,11 @@ class Source(Protocol):
 
     def match_batches(self, headers: list[str], size: int = BATCH_ROWS) -> Iterator[Batch]:
         """Batches for matching digests only: rows as :meth:`batches` gives them, with at least
-        their digests (when the reader has its own) and the ``headers``' cells."""
+        their digests (when the reader has its own), feature ids (if any) and the ``headers``' cells."""
+
+    def features(self, fids: np.ndarray, rows: np.ndarray) -> Iterator[Batch]:
+        """The features whose ids (:attr:`Batch.fids`) are ``fids``, numbered ``rows``; only for a
+        source whose batches carry feature ids."""
 
     def close(self) -> None: ...
 
@@ -203,9 +212,7 @@ class OGRSource:
         start = 0
         stream = self.records.stream() if self.records is not None else None
         try:
-            with pyogrio.raw.open_arrow(self.path, layer=self.layer, encoding=self.encoding, batch_size=size,
-                                        use_pyarrow=True) as (meta, reader):
-                geometry = meta["geometry_name"] or "wkb_geometry"
+            with self._arrow(batch_size=size) as (meta, reader):
                 for table in reader:
                     rows = np.arange(start + 1, start + 1 + table.num_rows)
                     digests = None
@@ -214,9 +221,7 @@ class OGRSource:
                         if len(digests) != table.num_rows:
                             raise UnreadableFile(f"{self.name}: GDAL reads more features than the .dbf has "
                                                  f"records (from row {start + 1 + len(digests)})", field="file")
-                    yield Batch(rows, arrow={c: table.column(name) for c, name in
-                                             zip(self.columns, meta["fields"], strict=True)},
-                                wkb=table.column(geometry), digests=digests)
+                    yield self._batch(meta, table, rows, digests)
                     start += table.num_rows
         except UnreadableFile:
             raise
@@ -226,6 +231,42 @@ class OGRSource:
         finally:
             if stream is not None:
                 stream.close()
+
+    def _arrow(self, **options: object) -> Any:
+        """GDAL's Arrow stream of the layer, each table starting with the features' ids."""
+        return pyogrio.raw.open_arrow(self.path, layer=self.layer, encoding=self.encoding, use_pyarrow=True,
+                                      return_fids=True, **options)
+
+    def _batch(self, meta: dict, table: pa.Table, rows: np.ndarray, digests: np.ndarray | None) -> Batch:
+        # by position: the ids come first, then the fields in order (a field may share the ids' name)
+        return Batch(rows, arrow={c: table.column(1 + i) for i, c in enumerate(self.columns)},
+                     wkb=table.column(meta["geometry_name"] or "wkb_geometry"), digests=digests,
+                     fids=table.column(0).to_numpy())
+
+    def features(self, fids: np.ndarray, rows: np.ndarray) -> Iterator[Batch]:
+        """The features ``fids`` (ascending), numbered ``rows``, read by id ``FID_CHUNK`` at a time:
+        a re-survey's few changed rows without another pass over the file."""
+        for at in range(0, len(fids), FID_CHUNK):
+            wanted, numbers = fids[at:at + FID_CHUNK], rows[at:at + FID_CHUNK]
+            got = 0
+            try:
+                with self._arrow(fids=wanted) as (meta, reader):
+                    for table in reader:
+                        found = table.column(0).to_numpy()
+                        where = np.searchsorted(wanted, found).clip(max=len(wanted) - 1)
+                        if not np.array_equal(wanted[where], found):
+                            raise UnreadableFile(f"{self.name}: GDAL returned a feature id not asked for",
+                                                 field="file")
+                        got += table.num_rows
+                        yield self._batch(meta, table, numbers[where], None)
+            except UnreadableFile:
+                raise
+            except Exception as exc:
+                raise UnreadableFile(f"{self.name}: reading features from {int(numbers.min())} failed: {exc}",
+                                     field="file") from None
+            if got != len(wanted):
+                raise UnreadableFile(f"{self.name}: GDAL returned {got} of {len(wanted)} features read by id",
+                                     field="file")
 
     def match_batches(self, headers: list[str], size: int = BATCH_ROWS) -> Iterator[Batch]:
         """A shapefile's records read as stored when the ``headers`` are text fields (GDAL decodes
@@ -240,7 +281,7 @@ class OGRSource:
             while len(taken := stream.take(size)):
                 rows = np.arange(start + 1, start + 1 + len(taken))
                 yield Batch(rows, {h: taken.cells[p] for h, p in zip(headers, positions, strict=True)},
-                            digests=taken.digests)
+                            digests=taken.digests, fids=taken.fids)
                 start += len(taken)
         finally:
             stream.close()
@@ -464,6 +505,10 @@ class TableSource:
     def match_batches(self, headers: list[str], size: int = BATCH_ROWS) -> Iterator[Batch]:
         """Every column, as :meth:`batches` (a table's rows are hashed from their cells)."""
         return self.batches(size)
+
+    def features(self, fids: np.ndarray, rows: np.ndarray) -> Iterator[Batch]:
+        """Never asked: a table's batches carry no feature ids, so its rows are only read in passes."""
+        raise NotImplementedError("a CSV or XLSX table has no feature ids")
 
     def _batch(self, numbers: list[int], buffer: list[list]) -> Batch:
         columns = {c: [r[i] for r in buffer] for i, c in enumerate(self.columns)}

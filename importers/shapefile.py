@@ -44,17 +44,18 @@ class Records:
     """Consecutive records that GDAL yields as features: their digests and decoded character fields."""
 
     digests: np.ndarray
+    fids: np.ndarray  # the records' 0-based positions in the .dbf: GDAL's feature ids
     cells: dict[int, list[str | None]]
 
     def __len__(self) -> int:
         return len(self.digests)
 
     def split(self, n: int) -> tuple[Records, Records]:
-        return (Records(self.digests[:n], {i: c[:n] for i, c in self.cells.items()}),
-                Records(self.digests[n:], {i: c[n:] for i, c in self.cells.items()}))
+        return (Records(self.digests[:n], self.fids[:n], {i: c[:n] for i, c in self.cells.items()}),
+                Records(self.digests[n:], self.fids[n:], {i: c[n:] for i, c in self.cells.items()}))
 
     def then(self, other: Records) -> Records:
-        return Records(np.concatenate([self.digests, other.digests]),
+        return Records(np.concatenate([self.digests, other.digests]), np.concatenate([self.fids, other.fids]),
                        {i: c + other.cells[i] for i, c in self.cells.items()})
 
 
@@ -114,7 +115,7 @@ class RecordStream:
         self._shp.read(_SHP_HEADER)
         self._shx.read(_SHP_HEADER)
         self._left = records.count
-        self._pending = Records(np.zeros(0, dtype=np.uint64), {i: [] for i in fields})
+        self._pending = Records(np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64), {i: [] for i in fields})
 
     def take(self, n: int) -> Records:
         """The next ``n`` features' records (fewer at the end of the file)."""
@@ -135,6 +136,7 @@ class RecordStream:
         shp = self._shp.read(int(lengths.sum()))
         if len(shp) < lengths.sum():
             raise UnreadableFile(f"{r.name}: the .shp ends before record {r.count - self._left + k}", field="file")
+        first = r.count - self._left
         self._left -= k
         ends = np.cumsum(lengths)
         starts = ends - lengths + 8  # a shape's content, after its record header (number and length)
@@ -153,7 +155,7 @@ class RecordStream:
             values = (raw.astype(f"U{f.length}").tolist() if block.max(initial=0) < 0x80
                       else [v.decode(r.encoding) for v in raw.tolist()])
             cells[position] = [v.strip() or None for v in values]
-        return Records(digests, cells)
+        return Records(digests, first + kept, cells)
 
     def close(self) -> None:
         for fh in (self._dbf, self._shp, self._shx):

@@ -211,3 +211,98 @@ def test_a_repaired_polygon_is_located_after_its_repair(city, tmp_path):
                     ["3209820401000312"])
         stored, by_rule = cur.fetchone()
     assert stored == by_rule
+
+
+# --- the rows left after matching, read back by feature id ------------------------------------------------
+
+EIGHT = [(f"3209820101{100 + i:06d}", f"井盖{i}", "完好", 120.41 + i * 0.001, 33.12) for i in range(8)]
+
+
+def no_second_pass(monkeypatch, matching: int = 1):
+    """A second pass over the whole file fails: only the matching pass (``matching``: through GDAL's
+    stream, as all but shapefiles are matched) and reads by id may run."""
+    from importers.readers import OGRSource
+
+    passes = []
+    whole_file = OGRSource.batches
+
+    def once(self, *args, **kwargs):
+        passes.append(1)
+        assert len(passes) <= matching, "a second pass over the file"
+        return whole_file(self, *args, **kwargs)
+
+    monkeypatch.setattr(OGRSource, "batches", once)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson"])
+def test_a_few_changed_rows_are_read_back_by_id(city, tmp_path, monkeypatch, fmt):
+    """Two of eight rows changed (one renamed, one with a bad status): read by id, reported as the full
+    path reports them — same counts, same row numbers in the error report."""
+    path = tmp_path / f"census.{fmt}"
+    driver = {"gpkg": "GPKG", "geojson": "GeoJSON"}[fmt]
+    frame(EIGHT).to_file(path, driver=driver, engine="pyogrio")
+    admin = city.users["admin"]
+    assert load.run("components", path, admin).counts.inserted == 8
+    changed = frame(EIGHT)
+    changed.loc[2, "名称"] = "改名"
+    changed.loc[6, "状态"] = "很好"
+    changed.to_file(path, driver=driver, engine="pyogrio")
+    expected = full_path(monkeypatch, path, admin)
+    with monkeypatch.context() as m:
+        no_second_pass(m)
+        again = load.run("components", path, admin)
+    assert outcome(again) == expected
+    assert (again.recognised, again.counts.updated, again.counts.unchanged, again.rejected) == (6, 1, 6, 1)
+    assert [(e.row, e.field, e.rule) for e in again.errors] == [(7, "status", "choice")]
+    assert Component.objects.get(code=EIGHT[2][0]).name == "改名"
+    # the renamed row's digest was remembered: a third import recognises it
+    assert load.run("components", path, admin).recognised == 7
+
+
+def test_a_shapefile_with_a_deleted_record_is_read_back_by_record(city, tmp_path, monkeypatch):
+    """A shapefile's feature ids are record positions, deleted records included: row 5 (after the
+    deleted third record) is record 5 of the .dbf."""
+    from test_importers_shapefile import bare_shapefile
+
+    versions = iter(range(2))
+
+    def write(rows) -> None:
+        folder = tmp_path / f"v{next(versions)}"
+        folder.mkdir()
+        shp = bare_shapefile(frame(rows), folder)
+        dbf = shp.with_suffix(".dbf")
+        data = bytearray(dbf.read_bytes())
+        header, size = int.from_bytes(data[8:10], "little"), int.from_bytes(data[10:12], "little")
+        data[header + 2 * size] = ord("*")  # the third record
+        dbf.write_bytes(bytes(data))
+        for part in shp.parent.iterdir():
+            part.replace(tmp_path / part.name)
+
+    rows = [*EIGHT, (f"3209820101{200:06d}", "井盖九", "完好", 120.418, 33.12)]
+    write(rows)
+    path = tmp_path / "census.shp"
+    admin = city.users["admin"]
+    assert load.run("components", path, admin).counts.inserted == 8
+    rows[5] = (rows[5][0], rows[5][1], "很好", *rows[5][3:])  # the sixth record: row 5
+    rows[7] = (rows[7][0], "改名", *rows[7][2:])
+    write(rows)
+    expected = full_path(monkeypatch, path, admin)
+    with monkeypatch.context() as m:
+        no_second_pass(m, matching=0)
+        again = load.run("components", path, admin)
+    assert outcome(again) == expected
+    assert [(e.row, e.field, e.rule) for e in again.errors] == [(5, "status", "choice")]
+    assert Component.objects.get(code=rows[7][0]).name == "改名"
+
+
+def test_a_table_without_feature_ids_takes_a_second_pass(city, tmp_path):
+    header = ["标识码", "名称", "状态", "经度", "纬度"]
+    path = write_csv(tmp_path / "census.csv", header, [list(r) for r in EIGHT])
+    admin = city.users["admin"]
+    load.run("components", path, admin, CSV)
+    changed = [list(r) for r in EIGHT]
+    changed[3][1] = "改名"
+    write_csv(path, header, changed)
+    again = load.run("components", path, admin, CSV)
+    assert (again.recognised, again.counts.updated, again.counts.unchanged) == (7, 1, 7)
+    assert Component.objects.get(code=EIGHT[3][0]).name == "改名"
