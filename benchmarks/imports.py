@@ -15,7 +15,7 @@ each file times, in the same run:
 (c) the same file re-imported unchanged — target ≤ 1 × (a);
 (d) a re-survey: the file written again with 1 % of its rows changed (名称), imported over (c) —
     no target, the realistic case (the unchanged rows are recognised by digest, the changed ones
-    take the full path).
+    are read back by feature id and take the full path).
 
 Peak resident memory of the process is printed after each step. The scratch database is
 dropped at the end unless ``--keep``.
