@@ -17,7 +17,12 @@ each file times, in the same run:
     no target, the realistic case (the unchanged rows are recognised by digest, the changed ones
     are read back by feature id and take the full path).
 
-Peak resident memory of the process is printed after each step. The scratch database is
+and, after (b), (e) the floor of any import into this layer: the rows (b) stored, INSERTed again
+from a plain copy in one statement — the layer's six indexes, its audit, link and tile triggers,
+nothing read, converted or checked (rolled back).
+
+Peak resident memory of the process is printed after each step. ``--statements`` also prints the
+slowest SQL statements of (b), (c) and (d) with their summed time. The scratch database is
 dropped at the end unless ``--keep``.
 """
 
@@ -30,7 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -81,6 +88,57 @@ def timed(step):
     start = time.perf_counter()
     out = step()
     return time.perf_counter() - start, out
+
+
+def insert_floor() -> float:
+    """Seconds to INSERT the stored components again from a plain copy of them (rolled back)."""
+    from django.db import connection, transaction
+
+    from layers.editing import bulk_audit
+
+    with transaction.atomic(), connection.cursor() as wrapper:
+        cur = wrapper.cursor
+        cur.execute("CREATE TEMP TABLE floor_rows ON COMMIT DROP AS SELECT * FROM layers_component;"
+                    "TRUNCATE layers_component")
+        with bulk_audit(cur):
+            start = time.perf_counter()
+            cur.execute("INSERT INTO layers_component SELECT * FROM floor_rows")
+            elapsed = time.perf_counter() - start
+        transaction.set_rollback(True)
+    return elapsed
+
+
+@contextmanager
+def statement_times(times: dict[str, float]) -> Iterator[None]:
+    """Sum each SQL statement's time (its first 100 characters) into ``times`` while inside."""
+    import psycopg
+
+    execute, copy = psycopg.Cursor.execute, psycopg.Cursor.copy
+
+    def text(cur, query) -> str:
+        return " ".join((query.as_string(cur) if hasattr(query, "as_string") else str(query)).split())[:100]
+
+    def timed_execute(self, query, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return execute(self, query, *args, **kwargs)
+        finally:
+            times[text(self, query)] += time.perf_counter() - start
+
+    @contextmanager
+    def timed_copy(self, query, *args, **kwargs):
+        start = time.perf_counter()
+        with copy(self, query, *args, **kwargs) as c:
+            yield c
+        times[text(self, query)] += time.perf_counter() - start
+
+    setattr(psycopg.Cursor, "execute", timed_execute)  # noqa: B010 (patched for the benchmark only)
+    setattr(psycopg.Cursor, "copy", timed_copy)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(psycopg.Cursor, "execute", execute)  # noqa: B010
+        setattr(psycopg.Cursor, "copy", copy)  # noqa: B010
 
 
 def write_resurvey(gdf, target: Path, encoding: str | None) -> Path:
@@ -146,6 +204,7 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=320982)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--statements", action="store_true", help="print the slowest SQL statements of each import")
     args = parser.parse_args()
     return in_scratch_database(DATABASE, args.keep, lambda url: run(url, args))
 
@@ -184,14 +243,24 @@ def run(url: str, args: argparse.Namespace) -> int:
                     gpkg: write_resurvey(gdf, folder / "resurvey.gpkg", None)}
         del gdf, points
         print(f"{'file, CRS, rows':<34}{'ogr2ogr':>9}{'import':>9}{'ratio':>7}{'re-import':>11}{'ratio':>7}"
-              f"{'re-survey 1 %':>15}{'ratio':>7}  peak RSS")
+              f"{'re-survey 1 %':>15}{'ratio':>7}{'INSERT floor':>14}{'ratio':>7}  peak RSS")
+        profiles: list[tuple[str, dict[str, float]]] = []
+
+        def step(name: str, path: Path):
+            times: dict[str, float] = defaultdict(float)
+            if args.statements:
+                profiles.append((f"{name} {path.name}", times))
+            with statement_times(times) if args.statements else nullcontext():
+                return timed(lambda: load.run("components", path, actor))
+
         for path in (shp, gpkg):
             with connection.cursor() as cur:  # not audited: setup of the scratch database only
                 cur.execute("TRUNCATE layers_component, importers_rowdigest")
             limit = ogr2ogr(path, url, "bench_ogr2ogr")
-            t_first, first = timed(lambda p=path: load.run("components", p, actor))
-            t_again, again = timed(lambda p=path: load.run("components", p, actor))
-            t_survey, survey = timed(lambda p=path: load.run("components", resurvey[p], actor))
+            t_first, first = step("first import", path)
+            t_floor = insert_floor()
+            t_again, again = step("unchanged re-import", path)
+            t_survey, survey = step("re-survey", resurvey[path])
             rows = sizes[path.name]
             assert first.counts.inserted == rows and first.rejected == 0, first.summary()
             assert again.counts.unchanged == again.recognised == rows, again.summary()
@@ -201,8 +270,12 @@ def run(url: str, args: argparse.Namespace) -> int:
             label = f"{path.name} {first.crs} {rows:,}"
             print(f"{label:<34}{limit:>8.2f}s{t_first:>8.2f}s{t_first / limit:>6.2f}×"
                   f"{t_again:>10.2f}s{t_again / limit:>6.2f}×{t_survey:>14.2f}s{t_survey / limit:>6.2f}×"
-                  f"  {rss_mb():,.0f} MB", flush=True)
+                  f"{t_floor:>13.2f}s{t_floor / limit:>6.2f}×  {rss_mb():,.0f} MB", flush=True)
     print("targets: import ≤ 2.00× ogr2ogr, unchanged re-import ≤ 1.00× ogr2ogr")
+    for name, times in profiles:
+        print(f"\n{name}: {sum(times.values()):.2f} s in SQL")
+        for statement, seconds in sorted(times.items(), key=lambda item: -item[1])[:12]:
+            print(f"{seconds:8.3f}  {statement}")
     return 0
 
 
