@@ -1,9 +1,10 @@
 """Row digests: recognising a re-imported row that is unchanged without converting or validating it.
 
 A re-survey brings back mostly the rows already stored. Each row of a file is hashed as read
-(64-bit, vectorised: the raw cells of every mapped column and the geometry in the file's CRS,
-seeded with the kind, the CRS and the column mapping), and the digest is remembered per stored
-row in ``importers_rowdigest`` together with the row's ``updated_at`` at that moment.
+(64-bit, vectorised: the raw cells of every mapped column and the geometry in the file's CRS —
+a shapefile's record and shape as stored, ``importers.shapefile`` — seeded with the kind, the CRS,
+the text encoding and the column mapping), and the digest is remembered per stored row in
+``importers_rowdigest`` together with the row's ``updated_at`` at that moment.
 
 On the next import a row whose digest equals the remembered one, for a stored row not changed
 since (same ``updated_at``: every write path of the platform bumps it — API edits, imports,
@@ -34,13 +35,13 @@ from psycopg import Cursor, sql
 from .fields import convert, text
 from .kinds.base import ERRORS, SAME, SEEN, Kind
 from .readers import Batch
+from .shapefile import MIX
 
 # Bump when what is hashed changes: older digests then simply no longer match.
-VERSION = 2
+VERSION = 3
 # The most rows left after matching that are read back by feature id instead of in a second pass over
 # the file (and at most a quarter of the file: a read by id costs about three times a row of a pass).
 BY_ID_MAX = 100_000
-_MIX = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime: spreads each column's hash before the next
 
 
 def seed(kind: Kind, crs_name: str, encoding: str | None, mapped: dict[str, str], extra: list[str]) -> int:
@@ -65,7 +66,7 @@ def row_digests(batch: Batch, columns: list[str], start: int) -> np.ndarray:
     column. Either way a file read twice gives the same digests, which is all they are compared for.
     """
     if batch.digests is not None:
-        return ((batch.digests ^ np.uint64(start)) * _MIX).view(np.int64)
+        return ((batch.digests ^ np.uint64(start)) * MIX).view(np.int64)
     if batch.arrow is not None:
         parts = [_as_bytes(batch.arrow[c]) for c in columns]
         if batch.wkb is not None:
@@ -73,10 +74,10 @@ def row_digests(batch: Batch, columns: list[str], start: int) -> np.ndarray:
         joined = pc.binary_join_element_wise(*parts, pa.scalar(b"\x1f", pa.large_binary()),
                                              null_handling="replace", null_replacement=b"\x00")
         digest = pd.util.hash_array(joined.to_numpy(zero_copy_only=False), categorize=False)
-        return ((digest ^ np.uint64(start)) * _MIX).view(np.int64)
+        return ((digest ^ np.uint64(start)) * MIX).view(np.int64)
     digest = np.full(len(batch.rows), np.uint64(start), dtype=np.uint64)
     for c in columns:
-        digest = (digest ^ pd.util.hash_array(np.asarray(batch.column(c), dtype=object), categorize=False)) * _MIX
+        digest = (digest ^ pd.util.hash_array(np.asarray(batch.column(c), dtype=object), categorize=False)) * MIX
     return digest.view(np.int64)
 
 

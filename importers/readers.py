@@ -8,7 +8,9 @@ row count, then stream it in batches (memory stays flat with file size).
 
 A :class:`Batch` carries the rows' 1-based numbers as the user sees them (feature order for
 GIS files; the spreadsheet row, header = 1, for CSV/XLSX), the raw column values and, for GIS
-files, the geometries in the file's CRS.
+files, the geometries in the file's CRS; for a shapefile each row's digest as stored
+(``importers.shapefile``) and, for shapefiles and GeoPackages, each feature's id, by which a
+re-import reads its few changed rows back (:meth:`OGRSource.features`).
 """
 
 from __future__ import annotations
@@ -132,25 +134,26 @@ class Source(Protocol):
 Opener = Callable[[], IO[bytes]]
 
 
-def _detect(name: str, opener: Opener, offset: int) -> str:
+def _detect(name: str, opener: Opener, offset: int, padding: bytes) -> str:
     """``utf-8`` if every byte from ``offset`` decodes as UTF-8, else ``gb18030`` if that decodes."""
     for encoding in ("utf-8", "gb18030"):
-        if _decodes(opener, encoding, offset):
+        if _decodes(opener, encoding, offset, padding):
             return encoding
     raise UnknownEncoding(f"{name}: the text is neither UTF-8 nor GBK/GB18030; give --encoding", field="encoding")
 
 
-def _decodes(opener: Opener, encoding: str, offset: int = 0) -> bool:
-    """Whether the bytes from ``offset`` on decode. Spaces are left out first: a .dbf is mostly the
-    padding of its fields, and no multibyte character of UTF-8 or GB18030 contains byte 0x20, so
-    an undecodable text stays undecodable without them (at most a lone lead byte right before a
-    field's padding goes unnoticed, as one right before the next field's text would)."""
+def _decodes(opener: Opener, encoding: str, offset: int = 0, padding: bytes = b"") -> bool:
+    """Whether the bytes from ``offset`` on decode, the ``padding`` bytes left out. A .dbf is mostly
+    the spaces padding its fields, and no multibyte character of UTF-8 or GB18030 contains byte
+    0x20, so an undecodable text stays undecodable without them — but for a lone lead byte right
+    before a field's padding (a cell a writer cut inside a character), which goes unnoticed as one
+    right before the next field's text would; GDAL reads such a cell without it."""
     decoder = codecs.getincrementaldecoder(encoding)()
     with opener() as fh:
         fh.read(offset)
         try:
             while chunk := fh.read(_CHUNK):
-                decoder.decode(chunk.translate(None, b" "))
+                decoder.decode(chunk.translate(None, padding) if padding else chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return False
@@ -162,15 +165,16 @@ def _check_encoding(path: Path, encoding: str | None, offset: int = 0) -> str:
     return _checked(path.name, lambda: path.open("rb"), encoding, offset)
 
 
-def _checked(name: str, opener: Opener, encoding: str | None, offset: int) -> str:
+def _checked(name: str, opener: Opener, encoding: str | None, offset: int, padding: bytes = b"") -> str:
     if encoding is None:
-        return _detect(name, opener, offset)
+        return _detect(name, opener, offset, padding)
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise UnknownEncoding(f"unknown encoding {encoding!r}; use utf-8 or gbk", field="encoding") from None
-    if not _decodes(opener, encoding, offset):
-        hint = next((e for e in ("utf-8", "gb18030") if e != encoding and _decodes(opener, e, offset)), None)
+    if not _decodes(opener, encoding, offset, padding):
+        hint = next((e for e in ("utf-8", "gb18030") if e != encoding and _decodes(opener, e, offset, padding)),
+                    None)
         raise UnknownEncoding(
             f"{name} is not valid {encoding}" + (f"; it reads as {hint} (try --encoding {hint})" if hint else ""),
             field="encoding")
@@ -186,6 +190,8 @@ class OGRSource:
                  name: str | None = None, records: ShapefileRecords | None = None):
         self.path, self.encoding, self._keep, self.records = path, encoding, keep, records
         self.name = name or Path(path).name
+        # Drivers that read a feature by id without scanning the file: only their batches carry ids.
+        self._by_id = Path(str(path)).suffix.lower() in (".shp", ".gpkg")
         try:
             layers = [str(found) for found, _ in pyogrio.list_layers(path)]
         except Exception as exc:  # GDAL raises its own DataSourceError family
@@ -223,6 +229,9 @@ class OGRSource:
                                                  f"records (from row {start + 1 + len(digests)})", field="file")
                     yield self._batch(meta, table, rows, digests)
                     start += table.num_rows
+            if stream is not None and len(stream.take(1)):
+                raise UnreadableFile(f"{self.name}: GDAL reads fewer features than the .dbf has records "
+                                     f"(stops after row {start})", field="file")
         except UnreadableFile:
             raise
         except Exception as exc:
@@ -241,7 +250,7 @@ class OGRSource:
         # by position: the ids come first, then the fields in order (a field may share the ids' name)
         return Batch(rows, arrow={c: table.column(1 + i) for i, c in enumerate(self.columns)},
                      wkb=table.column(meta["geometry_name"] or "wkb_geometry"), digests=digests,
-                     fids=table.column(0).to_numpy())
+                     fids=table.column(0).to_numpy() if self._by_id else None)
 
     def features(self, fids: np.ndarray, rows: np.ndarray) -> Iterator[Batch]:
         """The features ``fids`` (ascending), numbered ``rows``, read by id ``FID_CHUNK`` at a time:
@@ -316,7 +325,8 @@ def _dbf_text(name: str, opener: Opener, encoding: str | None, cpg: bytes | None
         head = fh.read(32)
         header = int.from_bytes(head[8:10], "little") if len(head) == 32 else 0
         descriptors = head + fh.read(max(header - 32, 0))
-    return _checked(name, opener, _python_codec(encoding), header), descriptors  # the records, not the header
+    # the records, not the header; their spaces are padding
+    return _checked(name, opener, _python_codec(encoding), header, padding=b" "), descriptors
 
 
 def _file_opener(path: Path) -> Opener:

@@ -3,8 +3,9 @@
 A re-survey's shapefile is mostly the rows already imported, and GDAL decodes every text cell of
 every record (GBK → UTF-8) before a digest of the row could be taken — for a census that alone
 costs most of what ogr2ogr takes to load the file. Here each record is hashed as stored: its
-``.dbf`` record and its ``.shp`` shape, bytes as they are, and only the few character fields the
-match needs (the key, the kind's recheck fields) are decoded.
+``.dbf`` record and its ``.shp`` shape, bytes as they are, together with the ``.dbf``'s field
+descriptors (the same bytes under other field names or types are other values), and only the few
+character fields the match needs (the key, the kind's recheck fields) are decoded.
 
 Records are numbered as GDAL numbers the features (deleted ``.dbf`` records are skipped), so
 the digest of row N is the same whether it comes from here alone (the matching pass) or read
@@ -15,7 +16,9 @@ its rows are then hashed from GDAL's values instead.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO
 
@@ -27,7 +30,7 @@ from .errors import UnreadableFile
 # Opens one part of the shapefile (a file, or a member of a zip archive read in place).
 Opener = Callable[[], IO[bytes]]
 _SHP_HEADER = 100
-_MIX = np.uint64(0x100000001B3)
+MIX = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime: spreads one hash before the next is mixed in
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class ShapefileRecords:
 
     def __init__(self, name: str, parts: dict[str, Opener], descriptors: bytes, encoding: str):
         self.name, self.parts, self.encoding = name, parts, encoding
+        self.layout = np.uint64(int.from_bytes(hashlib.blake2b(descriptors[32:], digest_size=8).digest(), "little"))
         self.count = int.from_bytes(descriptors[4:8], "little")
         self.header_length = int.from_bytes(descriptors[8:10], "little")
         self.record_length = int.from_bytes(descriptors[10:12], "little")
@@ -110,7 +114,10 @@ class RecordStream:
 
     def __init__(self, records: ShapefileRecords, fields: list[int]):
         self.records, self.fields = records, fields
-        self._dbf, self._shp, self._shx = (records.parts[ext]() for ext in (".dbf", ".shp", ".shx"))
+        with ExitStack() as opened:  # each part closed again if a later one fails to open
+            self._dbf, self._shp, self._shx = (opened.enter_context(records.parts[ext]())
+                                               for ext in (".dbf", ".shp", ".shx"))
+            opened.pop_all()
         self._dbf.read(records.header_length)
         self._shp.read(_SHP_HEADER)
         self._shx.read(_SHP_HEADER)
@@ -144,16 +151,17 @@ class RecordStream:
         kept = np.flatnonzero(rows[:, 0] != ord("*"))
         records = [dbf[i * size:(i + 1) * size] for i in kept]
         shapes = [shp[starts[i]:ends[i]] for i in kept]
-        digests = pd.util.hash_array(np.array(records, dtype=object), categorize=False)
-        digests = (digests ^ pd.util.hash_array(np.array(shapes, dtype=object), categorize=False)) * _MIX
+        digests = (pd.util.hash_array(np.array(records, dtype=object), categorize=False) ^ r.layout) * MIX
+        digests = (digests ^ pd.util.hash_array(np.array(shapes, dtype=object), categorize=False)) * MIX
         cells = {}
         for position in self.fields:
             f = r.fields[position]
             block = np.ascontiguousarray(rows[kept, f.offset:f.offset + f.length])
             raw = block.view(f"S{f.length}").ravel()
-            # Codes are ASCII: decoded by numpy at once; other text cell by cell with the file's encoding.
+            # Codes are ASCII: decoded by numpy at once; other text cell by cell with the file's encoding
+            # (a cell cut inside a character reads otherwise than GDAL's: its row just looks changed).
             values = (raw.astype(f"U{f.length}").tolist() if block.max(initial=0) < 0x80
-                      else [v.decode(r.encoding) for v in raw.tolist()])
+                      else [v.decode(r.encoding, errors="replace") for v in raw.tolist()])
             cells[position] = [v.strip() or None for v in values]
         return Records(digests, first + kept, cells)
 

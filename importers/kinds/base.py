@@ -223,9 +223,10 @@ class Kind:
                 try:
                     cur.execute(insert)
                 except UniqueViolation as exc:
+                    detail = f" ({exc.diag.message_detail})" if exc.diag.message_detail else ""
                     raise ConcurrentEdit(f"one of the file's {layer.title} was created by someone else while this "
-                                         f"import ran ({exc.diag.message_detail}); nothing was written — run the "
-                                         "import again", field=self.key) from None
+                                         f"import ran{detail}; nothing was written — run the import again",
+                                         field=self.key) from None
             inserted = cur.rowcount
         if existing + inserted != listed:
             raise ConcurrentEdit(f"{listed - existing - inserted} of the file's {layer.title} were created by someone "

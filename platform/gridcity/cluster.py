@@ -37,7 +37,7 @@ SERVER_OPTIONS = {
     "max_wal_size": "2GB",
     "synchronous_commit": "off",
     # SSD storage: an index probe is not four times a sequential page (the default's spinning disks),
-    # so a re-survey's 1,387 changed rows are joined to the layer by index, not by hashing all of it.
+    # so a re-survey's few changed rows are joined to the layer by index, not by hashing all of it.
     "random_page_cost": "1.1",
     "max_connections": "100",
 }

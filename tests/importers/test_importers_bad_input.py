@@ -121,3 +121,11 @@ def test_truncated_zip_member(city, tmp_path):
     data[info.header_offset + 40:info.header_offset + 60] = b"\xff" * 20  # damage the member's bytes
     path.write_bytes(bytes(data))
     refused(city, path, errors.UnreadableFile, match="zip")
+
+
+def test_a_csv_with_a_stray_lead_byte_before_a_space_is_refused(city, tmp_path):
+    """Spaces are skipped only when checking a .dbf's encoding (its padding): in a CSV a GBK lead
+    byte followed by a space is no text, in any encoding tried."""
+    path = tmp_path / "census.csv"
+    path.write_bytes("标识码,名称,经度,纬度\n".encode("gbk") + b"3209820101000101,AB\x81 C,120.41,33.12\n")
+    refused(city, path, errors.UnknownEncoding, match="neither UTF-8 nor GBK", crs="EPSG:4490")

@@ -3,10 +3,12 @@ full path reports: the same counts and the same error report, edits since the la
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import shapely
 from django.db import connection
-from import_files import SAMPLE, frame, write_csv
+from import_files import SAMPLE, frame, write_csv, zipped_shapefile
 from test_importers_components import HEADER, PLANTED
 
 from importers import digests, load
@@ -234,22 +236,38 @@ def no_second_pass(monkeypatch, matching: int = 1):
     monkeypatch.setattr(OGRSource, "batches", once)
 
 
+def no_reads_by_id(monkeypatch):
+    from importers.readers import OGRSource
+
+    def by_id(self, fids, rows):
+        raise AssertionError("rows read back by id")
+
+    monkeypatch.setattr(OGRSource, "features", by_id)
+
+
+def renamed_and_broken(path: Path, driver: str, rows=EIGHT, changed=(2, 6)) -> None:
+    """``rows`` written again with the first of ``changed`` renamed and the others' status bad."""
+    gdf = frame(rows)
+    gdf.loc[changed[0], "名称"] = "改名"
+    for at in changed[1:]:
+        gdf.loc[at, "状态"] = "很好"
+    gdf.to_file(path, driver=driver, engine="pyogrio")
+
+
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson"])
 def test_a_few_changed_rows_are_read_back_by_id(city, tmp_path, monkeypatch, fmt):
-    """Two of eight rows changed (one renamed, one with a bad status): read by id, reported as the full
-    path reports them — same counts, same row numbers in the error report."""
+    """Two of eight rows changed (one renamed, one with a bad status): a GeoPackage's are read back by
+    id, a GeoJSON's (GDAL scans the whole file for any id) in a second pass; either way reported as
+    the full path reports them — same counts, same row numbers in the error report."""
     path = tmp_path / f"census.{fmt}"
     driver = {"gpkg": "GPKG", "geojson": "GeoJSON"}[fmt]
     frame(EIGHT).to_file(path, driver=driver, engine="pyogrio")
     admin = city.users["admin"]
     assert load.run("components", path, admin).counts.inserted == 8
-    changed = frame(EIGHT)
-    changed.loc[2, "名称"] = "改名"
-    changed.loc[6, "状态"] = "很好"
-    changed.to_file(path, driver=driver, engine="pyogrio")
+    renamed_and_broken(path, driver)
     expected = full_path(monkeypatch, path, admin)
     with monkeypatch.context() as m:
-        no_second_pass(m)
+        no_second_pass(m) if fmt == "gpkg" else no_reads_by_id(m)
         again = load.run("components", path, admin)
     assert outcome(again) == expected
     assert (again.recognised, again.counts.updated, again.counts.unchanged, again.rejected) == (6, 1, 6, 1)
@@ -257,6 +275,62 @@ def test_a_few_changed_rows_are_read_back_by_id(city, tmp_path, monkeypatch, fmt
     assert Component.objects.get(code=EIGHT[2][0]).name == "改名"
     # the renamed row's digest was remembered: a third import recognises it
     assert load.run("components", path, admin).recognised == 7
+
+
+def test_geopackage_ids_with_a_gap_are_mapped_to_their_rows(city, tmp_path, monkeypatch):
+    """Feature 3 deleted from the GeoPackage: rows 1–8 are fids 1, 2, 4 … 9."""
+    import subprocess
+
+    path = tmp_path / "census.gpkg"
+    nine = [*EIGHT, (f"3209820101{200:06d}", "井盖九", "完好", 120.418, 33.12)]
+    frame(nine).to_file(path, driver="GPKG", engine="pyogrio")
+
+    def delete_third() -> None:
+        subprocess.run(["ogrinfo", "-q", str(path), "-sql", "DELETE FROM census WHERE fid = 3"], check=True)
+
+    delete_third()
+    admin = city.users["admin"]
+    assert load.run("components", path, admin).counts.inserted == 8
+    renamed_and_broken(path, "GPKG", nine, changed=(7, 5))  # rows 7 and 5 once the third is gone
+    delete_third()
+    expected = full_path(monkeypatch, path, admin)
+    with monkeypatch.context() as m:
+        no_second_pass(m)
+        again = load.run("components", path, admin)
+    assert outcome(again) == expected
+    assert [(e.row, e.field, e.rule) for e in again.errors] == [(5, "status", "choice")]
+    assert Component.objects.get(code=nine[7][0]).name == "改名"
+
+
+def test_reads_by_id_in_chunks_from_a_zip_read_in_place(city, tmp_path, monkeypatch):
+    from importers import readers
+
+    monkeypatch.setattr(readers, "FID_CHUNK", 1)  # each changed row a read of its own
+    gdf = frame(EIGHT)
+    path = zipped_shapefile(gdf, tmp_path, "v1", encoding="GBK", drop=(".cpg",))
+    admin = city.users["admin"]
+    assert load.run("components", path, admin).counts.inserted == 8
+    gdf.loc[1, "名称"], gdf.loc[5, "名称"] = "改名乙", "改名己"
+    path = zipped_shapefile(gdf, tmp_path, "v2", encoding="GBK", drop=(".cpg",))
+    with monkeypatch.context() as m:
+        no_second_pass(m, matching=0)
+        again = load.run("components", path, admin)
+    assert (again.recognised, again.counts.updated) == (6, 2)
+    assert {c.code: c.name for c in Component.objects.filter(code__in=[EIGHT[1][0], EIGHT[5][0]])} == {
+        EIGHT[1][0]: "改名乙", EIGHT[5][0]: "改名己"}
+
+
+def test_more_than_a_quarter_changed_takes_a_second_pass(city, tmp_path, monkeypatch):
+    path = tmp_path / "census.gpkg"
+    frame(EIGHT).to_file(path, driver="GPKG", engine="pyogrio")
+    admin = city.users["admin"]
+    load.run("components", path, admin)
+    renamed_and_broken(path, "GPKG", changed=(0, 3, 6))  # three of eight
+    expected = full_path(monkeypatch, path, admin)
+    with monkeypatch.context() as m:
+        no_reads_by_id(m)
+        again = load.run("components", path, admin)
+    assert outcome(again) == expected and again.recognised == 5
 
 
 def test_a_shapefile_with_a_deleted_record_is_read_back_by_record(city, tmp_path, monkeypatch):

@@ -90,7 +90,9 @@ def test_shapes_out_of_file_order_are_hashed_from_gdal_values(city, tmp_path):
     assert (again.recognised, again.counts.unchanged) == (3, 3)
 
 
-def test_numeric_key_is_matched_from_gdal_values(city, tmp_path):
+def test_numeric_key_is_matched_in_a_pass_through_gdal(city, tmp_path, monkeypatch):
+    """The raw records give no numeric cell as GDAL reads it: the matching pass reads the keys
+    through GDAL (with the raw digests alongside)."""
     gdf = frame()
     gdf["标识码"] = np.array(CODES, dtype=np.int64)
     path = zipped_shapefile(gdf, tmp_path)
@@ -100,8 +102,51 @@ def test_numeric_key_is_matched_from_gdal_values(city, tmp_path):
     source.close()
     admin = city.users["admin"]
     assert load.run("components", path, admin).counts.inserted == 3
+    streams = []
+    open_arrow = pyogrio.raw.open_arrow
+    monkeypatch.setattr(pyogrio.raw, "open_arrow", lambda *a, **k: streams.append(1) or open_arrow(*a, **k))
     again = load.run("components", path, admin)
     assert (again.recognised, again.counts.unchanged) == (3, 3)
+    assert len(streams) == 1  # the matching pass; nothing changed, so no other
+
+
+def test_the_same_records_under_other_field_names_are_other_values(city, tmp_path):
+    """Two text fields' names swapped in the .dbf header, every record byte the same: the rows
+    are not taken for unchanged (the field descriptors are part of each digest)."""
+    shp = bare_shapefile(frame(), tmp_path)
+    admin = city.users["admin"]
+    imported(load.run("components", shp, admin))
+    dbf = shp.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    names = {bytes(data[at:at + 11]).split(b"\0")[0].decode("gbk"): at for at in range(32, 32 * 6, 32)}
+    a, b = names["名称"], names["主管部门"]
+    data[a:a + 11], data[b:b + 11] = data[b:b + 11], data[a:a + 11]
+    dbf.write_bytes(bytes(data))
+    again = load.run("components", shp, admin)
+    assert (again.recognised, again.counts.updated) == (0, 3)
+    assert Component.objects.get(code=CODES[0]).name == "城管局"
+
+
+def test_a_key_cut_inside_a_character_is_read_as_gdal_reads_it(city, tmp_path):
+    """A stray GBK lead byte after a key, before the field's padding: the file is read (GDAL drops
+    the byte), and its re-import, which decodes keys itself, takes the row for another one and
+    compares it in full instead of failing. (The name after it starts with a byte that GBK takes
+    as a trail byte: the .dbf's text passes the encoding check, which skips the padding.)"""
+    gdf = frame()
+    gdf.loc[0, "名称"] = "A号井盖"
+    shp = bare_shapefile(gdf, tmp_path)
+    dbf = shp.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    header = int.from_bytes(data[8:10], "little")
+    first = data.index(CODES[0].encode(), header)
+    data[first + 16] = 0x81
+    dbf.write_bytes(bytes(data))
+    admin = city.users["admin"]
+    first = load.run("components", shp, admin)
+    assert (first.counts.inserted, first.rejected) == (3, 0)
+    assert Component.objects.filter(code=CODES[0], name="A号井盖").exists()
+    again = load.run("components", shp, admin)
+    assert (again.recognised, again.counts.unchanged, again.rejected) == (2, 3, 0)
 
 
 @pytest.mark.parametrize("zipped", [True, False])
