@@ -220,7 +220,7 @@ def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, t
 
     monkeypatch.setattr(base, "bulk_audit", meanwhile)
     try:
-        said = "1 of the file's .* created by someone else" if stored else "one of the file's .* created by someone else"
+        said = f"{'1' if stored else 'one'} of the file's .* created by someone else"
         with pytest.raises(errors.ConcurrentEdit, match=said) as caught:
             load.run("components", path, city.users["admin"])
         assert (caught.value.status, caught.value.rule) == (409, "concurrent_edit")
