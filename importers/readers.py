@@ -21,7 +21,7 @@ import datetime as dt
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -33,7 +33,7 @@ import shapely
 
 from . import crs as crsmod
 from .errors import UnknownEncoding, UnreadableFile
-from .shapefile import ShapefileRecords
+from .shapefile import Opener, ShapefileRecords
 
 BATCH_ROWS = 20_000
 # Feature ids per GDAL read by id: GDAL's own SQL dialect (shapefiles, GeoJSON) takes at most 4,997.
@@ -128,10 +128,6 @@ class Source(Protocol):
         source whose batches carry feature ids."""
 
     def close(self) -> None: ...
-
-
-# Opens the bytes whose encoding is checked: a file, or a member of a zip archive read in place.
-Opener = Callable[[], IO[bytes]]
 
 
 def _detect(name: str, opener: Opener, offset: int, padding: bytes) -> str:

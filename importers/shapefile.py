@@ -27,7 +27,8 @@ import pandas as pd
 
 from .errors import UnreadableFile
 
-# Opens one part of the shapefile (a file, or a member of a zip archive read in place).
+# Opens the bytes of a file, or of a member of a zip archive read in place (a shapefile's parts,
+# the text whose encoding is checked).
 Opener = Callable[[], IO[bytes]]
 _SHP_HEADER = 100
 MIX = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime: spreads one hash before the next is mixed in
