@@ -22,6 +22,7 @@ from layers.registry import Layer, registry
 
 from ..errors import ConcurrentEdit
 from ..fields import Field, RowError
+from ..indexes import built_after
 
 STAGE, ERRORS, VALID = "import_stage", "import_errors", "import_valid"
 # Rows whose digest shows them unchanged since their last import, and each batch's digests
@@ -30,6 +31,15 @@ SAME, SEEN = "import_same", "import_seen"
 GEOMETRY_TYPES = {"point": ("Point",), "polygon": ("Polygon",), "line": ("LineString",),
                   "any": ("Point", "LineString", "Polygon")}
 _LABELS = {"Point": "points", "LineString": "lines", "Polygon": "polygons"}
+# A stored geometry is not changed by a file whose vertices are each within 1 mm of its own: 9e-9°
+# is 1 mm along a meridian, less east-west. A file exported in another CRS and back (Gauss-Krüger
+# shapefiles) comes back with such moves, and a re-import is to report those rows unchanged.
+MOVE_TOLERANCE = 9e-9
+# Whether the file's geometry ``v.geom`` moved the stored one: the exact test first, the vertex by
+# vertex distance only for the few rows where it fails.
+_MOVED = ("CASE WHEN t.{stored} = v.geom THEN false ELSE GeometryType(t.{stored}) <> GeometryType(v.geom) "
+          "OR ST_NPoints(t.{stored}) <> ST_NPoints(v.geom) "
+          "OR ST_HausdorffDistance(t.{stored}, v.geom) > {tolerance} END")
 
 
 @dataclass
@@ -188,7 +198,7 @@ class Kind:
         vals = sql.SQL(", ").join([*(v for _, v in pairs), sql.SQL("v.geom")])
         differs = sql.SQL(" OR ").join(
             [*(sql.SQL("t.{} IS DISTINCT FROM {}").format(sql.Identifier(c), v) for c, v in pairs),
-             sql.SQL("NOT (t.{} = v.geom)").format(geom)])
+             sql.SQL(_MOVED).format(stored=geom, tolerance=sql.Literal(MOVE_TOLERANCE))])
         # The stored rows the file names are locked until the commit: an edit of one waits, so what this
         # import compared (and the digests it remembers) stays true; a row someone else inserts meanwhile
         # is caught after the INSERT below.
@@ -216,18 +226,21 @@ class Kind:
                 # anti-join with the table: planned while the layer is empty, it becomes a scan of the
                 # rows this very statement inserts, once per row.)
                 cur.execute(sql.SQL("{} ON CONFLICT ({}) DO NOTHING").format(insert, key))
+                inserted = cur.rowcount
             else:
                 # No key of the file is stored (a first census): a plain INSERT, without the
                 # speculative insertion ON CONFLICT makes per row (a fifth of the statement). A key
                 # inserted by someone else meanwhile breaks the unique key instead of being skipped.
-                try:
-                    cur.execute(insert)
-                except UniqueViolation as exc:
-                    detail = f" ({exc.diag.message_detail})" if exc.diag.message_detail else ""
-                    raise ConcurrentEdit(f"one of the file's {layer.title} was created by someone else while this "
-                                         f"import ran{detail}; nothing was written — run the import again",
-                                         field=self.key) from None
-            inserted = cur.rowcount
+                # Into an empty layer, the indexes are built after the rows (``importers.indexes``).
+                with built_after(cur, layer.table):
+                    try:
+                        cur.execute(insert)
+                    except UniqueViolation as exc:
+                        detail = f" ({exc.diag.message_detail})" if exc.diag.message_detail else ""
+                        raise ConcurrentEdit(f"one of the file's {layer.title} was created by someone else while "
+                                             f"this import ran{detail}; nothing was written — run the import again",
+                                             field=self.key) from None
+                    inserted = cur.rowcount
         if existing + inserted != listed:
             raise ConcurrentEdit(f"{listed - existing - inserted} of the file's {layer.title} were created by someone "
                                  "else while this import ran; nothing was written — run the import again",

@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from import_files import SAMPLE, frame, write_csv
+from import_files import SAMPLE, frame, write_csv, zipped_shapefile
 
 from audit.models import AuditEntry
 from importers import load, report
@@ -84,6 +84,33 @@ def test_reimport_reports_unchanged_and_touches_only_changes(city, tmp_path):
     assert (entry.before["status"], entry.after["status"]) == ("破损", "丢失")
     # a column the file does not carry is kept, not blanked
     assert Component.objects.get(code=SAMPLE[1][0]).dept_admin == "城管局"
+
+
+def test_a_move_under_a_millimetre_is_no_change(city, tmp_path):
+    """A census exported in Gauss-Krüger and back, or a point nudged by half a millimetre, is the same
+    position; a move of 2 mm is an update."""
+    admin = city.users["admin"]
+    first = tmp_path / "census.gpkg"
+    frame().to_file(first, driver="GPKG", engine="pyogrio")
+    load.run("components", first, admin)
+    stored = dict(Component.objects.values_list("code", "geom"))
+
+    round_trip = zipped_shapefile(frame().to_crs(4549), tmp_path, "gauss_kruger", encoding="GBK")
+    again = load.run("components", round_trip, admin)
+    assert (again.counts.updated, again.counts.unchanged) == (0, 3)
+
+    nudged = frame()
+    nudged.geometry = nudged.geometry.translate(yoff=4.5e-9)  # 0.5 mm north
+    nudged.to_file(first, driver="GPKG", engine="pyogrio")
+    assert (load.run("components", first, admin).counts.unchanged, stored) == (
+        3, dict(Component.objects.values_list("code", "geom")))
+
+    moved = frame()
+    moved.loc[[0], "geometry"] = moved.geometry[[0]].translate(yoff=1.8e-8)  # 2 mm north
+    moved.to_file(first, driver="GPKG", engine="pyogrio")
+    result = load.run("components", first, admin)
+    assert (result.counts.updated, result.counts.unchanged) == (1, 2)
+    assert Component.objects.get(code=SAMPLE[0][0]).geom.y == pytest.approx(SAMPLE[0][4] + 1.8e-8, abs=1e-12)
 
 
 def test_retire_missing_marks_never_deletes(city, tmp_path):
