@@ -128,3 +128,15 @@ def test_django_404_and_403_keep_the_body_shape() -> None:
 def test_other_exceptions_are_left_to_django() -> None:
     assert exception_handler(RuntimeError("bug"), {}) is None
 
+
+
+def test_docker_compose_database_runs_with_the_planner_settings() -> None:
+    """The deployment's PostgreSQL plans with the settings the embedded cluster is measured with."""
+    import yaml
+
+    from gridcity.cluster import PLANNER_OPTIONS, SERVER_OPTIONS
+
+    command = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["db"]["command"]
+    given = dict(arg.split("=", 1) for arg in command[2::2])
+    assert command[0] == "postgres" and set(command[1::2]) == {"-c"}
+    assert given == PLANNER_OPTIONS and PLANNER_OPTIONS.items() <= SERVER_OPTIONS.items()
