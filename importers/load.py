@@ -90,7 +90,7 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
     if options.retire_missing and kind.retired_status is None:
         raise BadParameter(f"{kind.name} cannot be retired: --retire-missing is for components", field="retire_missing",
                            rule="retire_missing")
-    opened = open_file(path, layer=options.layer, encoding=options.encoding)
+    opened = open_file(path, layer=options.layer, encoding=options.encoding, digests=kind.digests)
     source = opened.source
     try:
         source_crs = _source_crs(source, options, Path(path).name)

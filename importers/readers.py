@@ -296,7 +296,7 @@ class OGRSource:
             self._keep.cleanup()
 
 
-def _open_shapefile(shp: Path, encoding: str | None, keep: object = None) -> OGRSource:
+def _open_shapefile(shp: Path, encoding: str | None, digests: bool, keep: object = None) -> OGRSource:
     parts = {ext: found for ext in SHAPEFILE_PARTS if (found := _sibling(shp, ext)) is not None}
     missing = [shp.with_suffix(ext).name for ext in SHAPEFILE_PARTS if ext not in parts]
     if missing:
@@ -308,7 +308,7 @@ def _open_shapefile(shp: Path, encoding: str | None, keep: object = None) -> OGR
                                       None if cpg is None else cpg.read_bytes())
     _repair_field_names(dbf, _cut_field_names(descriptors, encoding))
     records = ShapefileRecords.open(shp.name, {ext: _file_opener(part) for ext, part in parts.items()},
-                                    descriptors, encoding)
+                                    descriptors, encoding) if digests else None
     return OGRSource(parts[".shp"], None, encoding, keep, records=records)
 
 
@@ -374,7 +374,7 @@ def _sibling(shp: Path, ext: str) -> Path | None:
     return None
 
 
-def _open_zip(path: Path, encoding: str | None) -> OGRSource:
+def _open_zip(path: Path, encoding: str | None, digests: bool) -> OGRSource:
     """A zipped shapefile, read by GDAL in place (``/vsizip/``) after its encoding is checked on
     the streamed .dbf and every part's CRC by reading it once; extracted to a temporary folder
     instead when field names need repair or a member name is not ASCII (zip name encodings vary)."""
@@ -390,7 +390,7 @@ def _open_zip(path: Path, encoding: str | None) -> OGRSource:
             own = [m for m in members if Path(m.filename).stem == stem]
             parts = {Path(m.filename).suffix.lower(): m for m in own}
             if all(m.filename.isascii() for m in own) and all(ext in parts for ext in SHAPEFILE_PARTS):
-                opened = _open_zip_in_place(path, archive, parts, encoding)
+                opened = _open_zip_in_place(path, archive, parts, encoding, digests)
                 if opened is not None:
                     return opened
             tmp = tempfile.TemporaryDirectory(prefix="gridcity-import-")
@@ -400,14 +400,14 @@ def _open_zip(path: Path, encoding: str | None) -> OGRSource:
         raise UnreadableFile(f"{path.name} is not a readable zip archive ({exc})", field="file",
                              rule="readable_zip") from None
     try:
-        return _open_shapefile(Path(tmp.name) / Path(shps[0].filename).name, encoding, keep=tmp)
+        return _open_shapefile(Path(tmp.name) / Path(shps[0].filename).name, encoding, digests, keep=tmp)
     except BaseException:
         tmp.cleanup()
         raise
 
 
 def _open_zip_in_place(path: Path, archive: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo],
-                       encoding: str | None) -> OGRSource | None:
+                       encoding: str | None, digests: bool) -> OGRSource | None:
     """``None`` when the .dbf's field names need repair (only an extracted copy can be repaired)."""
     dbf = parts[".dbf"]
     # Reading the .dbf to its end (the successful decode) checks its CRC; the other parts are read below.
@@ -423,7 +423,7 @@ def _open_zip_in_place(path: Path, archive: zipfile.ZipFile, parts: dict[str, zi
     shp = parts[".shp"]
     records = ShapefileRecords.open(Path(shp.filename).name, {ext: _member_opener(path, member.filename)
                                                               for ext, member in parts.items()},
-                                    descriptors, encoding)
+                                    descriptors, encoding) if digests else None
     return OGRSource(f"/vsizip/{path}/{shp.filename}", None, encoding, name=Path(shp.filename).name,
                      records=records)
 
@@ -437,7 +437,7 @@ def _member_opener(path: Path, member: str) -> Opener:
     return opened
 
 
-def _open_copied_shapefile(shp: Path, encoding: str | None) -> OGRSource:
+def _open_copied_shapefile(shp: Path, encoding: str | None, digests: bool) -> OGRSource:
     """A bare ``.shp`` and its siblings, copied aside (field names may need repair)."""
     import shutil
 
@@ -445,7 +445,7 @@ def _open_copied_shapefile(shp: Path, encoding: str | None) -> OGRSource:
     for part in shp.parent.glob(shp.stem + ".*"):
         shutil.copy(part, Path(tmp.name) / part.name)
     try:
-        return _open_shapefile(Path(tmp.name) / shp.name, encoding, keep=tmp)
+        return _open_shapefile(Path(tmp.name) / shp.name, encoding, digests, keep=tmp)
     except BaseException:
         tmp.cleanup()
         raise
@@ -548,8 +548,11 @@ FORMATS = {".zip": "shapefile", ".shp": "shapefile", ".gpkg": "geopackage", ".ge
            ".json": "geojson", ".csv": "csv", ".xlsx": "xlsx"}
 
 
-def open_file(path: str | Path, *, layer: str | None = None, encoding: str | None = None) -> Opened:
-    """Open ``path`` with the reader its extension names (refusing empty and unknown files)."""
+def open_file(path: str | Path, *, layer: str | None = None, encoding: str | None = None,
+              digests: bool = False) -> Opened:
+    """Open ``path`` with the reader its extension names (refusing empty and unknown files);
+    ``digests``: a shapefile's batches carry its records' digests (``importers.shapefile``), for
+    the kinds that remember them."""
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -558,9 +561,9 @@ def open_file(path: str | Path, *, layer: str | None = None, encoding: str | Non
     if not path.is_file() or path.stat().st_size == 0:
         raise UnreadableFile(f"{path.name} is empty or missing", field="file", rule="not_empty")
     if path.suffix.lower() == ".zip":
-        source: Source = _open_zip(path, encoding)
+        source: Source = _open_zip(path, encoding, digests)
     elif fmt == "shapefile":
-        source = _open_copied_shapefile(path, encoding)
+        source = _open_copied_shapefile(path, encoding, digests)
     elif fmt in ("csv", "xlsx"):
         source = TableSource(path, encoding)
     else:

@@ -29,7 +29,7 @@ def bare_shapefile(gdf, tmp: Path, encoding: str = "GBK") -> Path:
 
 def passes(path: Path, headers: list[str]) -> tuple[list, list]:
     """(matching pass, staging pass) of ``path``: each a list of (row numbers, digests, cells of ``headers``)."""
-    source = open_file(path).source
+    source = open_file(path, digests=True).source
     assert isinstance(source, OGRSource)
     try:
         def read(batches) -> list:
@@ -82,7 +82,7 @@ def test_shapes_out_of_file_order_are_hashed_from_gdal_values(city, tmp_path):
     content[24:28] = (len(content) // 2).to_bytes(4, "big")  # the file length, in 16-bit words
     shp.write_bytes(bytes(content))
     shp.with_suffix(".shx").write_bytes(bytes(shx))
-    assert open_file(shp).source.records is None
+    assert open_file(shp, digests=True).source.records is None
 
     admin = city.users["admin"]
     imported(load.run("components", shp, admin))
@@ -96,7 +96,7 @@ def test_numeric_key_is_matched_in_a_pass_through_gdal(city, tmp_path, monkeypat
     gdf = frame()
     gdf["标识码"] = np.array(CODES, dtype=np.int64)
     path = zipped_shapefile(gdf, tmp_path)
-    source = open_file(path).source
+    source = open_file(path, digests=True).source
     assert isinstance(source, OGRSource) and source.records is not None
     assert not source.records.character_fields([source.columns.index("标识码")])
     source.close()
@@ -174,3 +174,17 @@ def test_the_same_bytes_read_in_another_encoding_are_another_import(city, tmp_pa
     assert load.run("components", path, admin, load.Options(encoding="utf-8")).recognised == 3
     other = load.run("components", path, admin, load.Options(encoding="iso-8859-1"))
     assert other.recognised == 0 and other.rejected == 0
+
+
+def test_raw_records_only_for_kinds_that_remember_digests(tmp_path):
+    """Facilities and other kinds without digests read a shapefile through GDAL alone."""
+    path = zipped_shapefile(frame(), tmp_path)
+    plain, hashed = open_file(path).source, open_file(path, digests=True).source
+    try:
+        assert isinstance(plain, OGRSource) and plain.records is None
+        assert all(batch.digests is None for batch in plain.batches())
+        assert isinstance(hashed, OGRSource) and hashed.records is not None
+        assert [len(batch.digests) for batch in hashed.batches()] == [len(frame())]
+    finally:
+        plain.close()
+        hashed.close()
