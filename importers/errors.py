@@ -73,3 +73,10 @@ class ConcurrentEdit(GridcityError):
 class JobNotFound(GridcityError):
     status = 404
     rule = "exists"
+
+
+class NoQAReport(GridcityError):
+    """An import that computed no QA report (it was not asked for, or the job has not finished)."""
+
+    status = 404
+    rule = "qa_report"

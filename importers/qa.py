@@ -57,6 +57,14 @@ class QAReport:
         return {"limits": dict(zip(self.measures, self.limits, strict=True)),
                 "pass": self.passed, "totals": self.totals, "cells": self.cells}
 
+    @classmethod
+    def from_json(cls, body: dict, kind: str) -> QAReport:
+        """The report :meth:`as_json` gave, as an import job stored it (jsonb keeps no key order:
+        the measures' order comes from the kind)."""
+        measures = MEASURES.get(kind, MEASURES["default"])
+        first, second, third = (float(body["limits"][m]) for m in measures)
+        return cls((first, second, third), measures, list(body["cells"]), dict(body["totals"]))
+
 
 def compute(cur: Cursor, kind_name: str, table: str, key: str, class_column: str | None,
             expected: int | None = None) -> QAReport:

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from .load import Result
+from .qa import QAReport
 
 COLUMNS = ("row", "field", "value", "rule", "message", "severity")
 
@@ -25,10 +26,10 @@ def as_json(result: Result) -> dict[str, object]:
     return body
 
 
-def qa_html(result: Result) -> str:
-    """The QA report as a readable page: totals, then one line per km² cell, failing cells first."""
-    assert result.qa is not None
-    qa, e = result.qa, html.escape
+def qa_html(file: str, kind: str, qa: QAReport) -> str:
+    """The QA report of ``file`` as a readable page: totals, then one line per km² cell, failing
+    cells first (written next to the CLI's reports, served at ``/api/imports/{id}/qa.html``)."""
+    e = html.escape
     limits = " / ".join(f"{v:.0%}" for v in qa.limits)
     first, second, third = qa.measures
     cells = sorted(qa.cells, key=lambda c: (c["pass"], c["cell"]))
@@ -37,11 +38,11 @@ def qa_html(result: Result) -> str:
         f"<td>{c['attribute_share']:.1%}</td><td>{c['position_share']:.1%}</td><td>{c['omission_share']:.1%}</td>"
         f"<td>{'合格' if c['pass'] else '不合格'}</td></tr>" for c in cells)
     t = qa.totals
-    return f"""<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>普查质检报告 {e(result.file)}</title>
+    return f"""<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>普查质检报告 {e(file)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
 padding:2px 8px;text-align:right}}tr.fail{{background:#fdecea}}</style>
-<h1>普查质检报告 Census QA — {e(result.file)}</h1>
-<p>{e(result.kind)}, {t.get('rows', 0):,} rows in {t.get('cells', 0)} km² cells; limits ({first} / {second} /
+<h1>普查质检报告 Census QA — {e(file)}</h1>
+<p>{e(kind)}, {t.get('rows', 0):,} rows in {t.get('cells', 0)} km² cells; limits ({first} / {second} /
 {third}): {limits}. <b>{'合格 PASS' if qa.passed else '不合格 FAIL'}</b> —
 {t.get('failed_cells', 0)} failing cells.</p>
 <p>Attribute errors {t.get('attribute_errors', 0)}, position problems {t.get('position_problems', 0)},
@@ -62,5 +63,5 @@ def write(result: Result, folder: Path, stem: str) -> tuple[Path, Path]:
         writer.writerows(e.as_tuple() for e in result.errors)
     json_path.write_text(json.dumps(as_json(result), ensure_ascii=False, indent=1), encoding="utf-8")
     if result.qa is not None:
-        (folder / f"{stem}.qa.html").write_text(qa_html(result), encoding="utf-8")
+        (folder / f"{stem}.qa.html").write_text(qa_html(result.file, result.kind, result.qa), encoding="utf-8")
     return csv_path, json_path

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.ImportList.as_view(), name="import-list"),
     path("<int:pk>/", views.ImportDetail.as_view(), name="import-detail"),
     path("<int:pk>/errors.csv", views.ImportErrorsCsv.as_view(), name="import-errors-csv"),
+    path("<int:pk>/qa.html", views.ImportQAPage.as_view(), name="import-qa-page"),
 ]

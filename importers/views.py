@@ -1,5 +1,7 @@
 """``POST /api/imports/`` (multipart upload → a queued job) and ``GET /api/imports/{id}/`` (status,
-progress, summary, error report); ``GET /api/imports/{id}/errors.csv`` for a spreadsheet."""
+progress, summary, error report); ``GET /api/imports/{id}/errors.csv`` for a spreadsheet and, for an
+import run with ``qa``, ``GET /api/imports/{id}/qa.html``: the QA report as a page to read (its
+cells are on the map as the ``qa_cells`` layer, run ``import-{id}``)."""
 
 from __future__ import annotations
 
@@ -24,10 +26,11 @@ from layers.errors import BadParameter
 from layers.roles import ADMIN
 
 from . import jobs, kinds
-from .errors import FileTooLarge, JobNotFound
+from .errors import FileTooLarge, JobNotFound, NoQAReport
 from .models import ImportJob
+from .qa import QAReport
 from .readers import FORMATS
-from .report import COLUMNS
+from .report import COLUMNS, qa_html
 
 OPTION_FIELDS = ("crs", "encoding", "layer")
 FLAGS = ("dry_run", "retire_missing", "qa")
@@ -45,11 +48,20 @@ def upload_dir() -> Path:
 
 
 def describe(job: ImportJob) -> dict[str, object]:
-    return {"id": job.id, "kind": job.kind, "file": job.file_name, "status": job.status,
+    body = {"id": job.id, "kind": job.kind, "file": job.file_name, "status": job.status,
             "progress": {"rows_done": job.rows_done, "rows_total": job.rows_total},
             "summary": job.summary, "errors": job.report, "failure": job.error,
             "created_at": job.created_at, "started_at": job.started_at, "finished_at": job.finished_at,
             "url": f"/api/imports/{job.id}/", "errors_csv": f"/api/imports/{job.id}/errors.csv"}
+    if _qa(job) is not None:
+        body["qa_html"] = f"/api/imports/{job.id}/qa.html"
+    return body
+
+
+def _qa(job: ImportJob) -> dict | None:
+    """The QA report a finished job stored in its summary, if it computed one."""
+    qa = (job.summary or {}).get("qa")
+    return qa if isinstance(qa, dict) else None
 
 
 def _save(upload, suffix: str) -> Path:
@@ -142,3 +154,15 @@ class ImportErrorsCsv(APIView):
         response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
         return response
+
+
+class ImportQAPage(APIView):
+    @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        job = _job(request, pk)
+        qa = _qa(job)
+        if qa is None:
+            raise NoQAReport(f"import {pk} has no QA report ({job.status}); upload with qa=true to get one",
+                             field="qa")
+        page = qa_html(job.file_name, job.kind, QAReport.from_json(qa, job.kind))
+        return HttpResponse(page, content_type="text/html; charset=utf-8")

@@ -105,3 +105,31 @@ def test_upload_admin_units(city, tmp_path):
     assert (body["summary"]["inserted"], body["summary"]["rejected"]) == (2, 0)
     assert upload(city.clients["surveyor"], units_file(tmp_path, UNITS[:1], "s.gpkg"),
                   kind="admin_units").status_code == 403
+
+
+def test_qa_report_page_of_an_uploaded_census(city, tmp_path):
+    """An upload with qa=true links its QA report as a page to read, with a line per km² cell
+    (failing ones first) and the verdict; its owner and an admin can read it, others cannot, and
+    an import without QA says how to get one."""
+    rows = [[f"32098201010003{i:02d}", "0101", "井盖", "完好", "", "", 120.4101 + i * 1e-4, 33.1101] for i in range(40)]
+    path = write_csv(tmp_path / "qa<b>.csv", HEADER, rows)
+    body = upload(city.clients["surveyor"], path, kind="components", crs="EPSG:4490", qa="true").json()
+    assert body["status"] == "done", body
+    qa = body["summary"]["qa"]
+    page = city.clients["surveyor"].get(body["qa_html"])
+    assert (page.status_code, page["Content-Type"]) == (200, "text/html; charset=utf-8")
+    text = page.content.decode()
+    assert "qa&lt;b&gt;.csv" in text and "qa<b>" not in text  # the file's name is text, not markup
+    failing = [c["cell"] for c in qa["cells"] if not c["pass"]]
+    assert failing and all(cell in text for cell in failing)  # the fixture's stored components are omitted
+    assert text.index(failing[0]) < text.index(next(c["cell"] for c in qa["cells"] if c["pass"]))
+    assert "不合格 FAIL" in text and "5% / 5% / 5%" in text
+    assert city.clients["admin"].get(body["qa_html"]).status_code == 200
+    assert city.clients["planner"].get(body["qa_html"]).status_code == 404
+
+    plain = upload(city.clients["surveyor"], path, kind="components", crs="EPSG:4490").json()
+    assert "qa_html" not in plain
+    refused = city.clients["surveyor"].get(f"/api/imports/{plain['id']}/qa.html")
+    assert refused.status_code == 404
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("qa", "qa_report")]
+    assert "qa=true" in refused.json()["detail"]
