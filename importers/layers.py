@@ -7,10 +7,13 @@ from layers.roles import EVERYONE
 
 from .models import QACell
 
+# Failing cells red, passing ones green (``passed`` reaches the second stop).
+PASS_FAIL = {"field": "passed", "stops": [[0, "#e74c3c"], [1, "#27ae60"]]}
+
 QA_CELLS = registry.register(Layer(
     "qa_cells", "普查质检", QACell, "Polygon",
     ("run", "kind", "cell", "rows", "attribute_share", "position_share", "omission_share", "passed"), (8, 22),
-    Style(light={"color": "#7d3c98", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.25},
-          dark={"color": "#d2b4de", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.3}),
+    Style(light={"color": "#7d3c98", "weight": 1, "fillOpacity": 0.3, "ramp": PASS_FAIL},
+          dark={"color": "#d2b4de", "weight": 1, "fillOpacity": 0.35, "ramp": PASS_FAIL}),
     EVERYONE, label_field="cell",
 ))

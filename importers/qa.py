@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from psycopg import Cursor
+from psycopg import Cursor, sql
 
 from .kinds.base import ERRORS, STAGE
 
@@ -144,8 +144,11 @@ def compute(cur: Cursor, kind_name: str, table: str, key: str, class_column: str
 
 
 def store(report: QAReport, run: str, kind: str) -> None:
-    """The report's cells as features of the ``qa_cells`` layer (replacing an earlier run of the same name)."""
+    """The report's cells as features of the ``qa_cells`` layer, which shows each cell's latest QA
+    of each kind: an earlier run of the same name, and earlier runs' cells of this kind where this
+    run has a cell, go (every import job keeps its whole report in its summary)."""
     from django.contrib.gis.geos import GEOSGeometry
+    from django.db import connection
 
     from .models import QACell
 
@@ -154,3 +157,9 @@ def store(report: QAReport, run: str, kind: str) -> None:
         run=run, kind=kind, cell=c["cell"], rows=c["rows"], attribute_share=c["attribute_share"],
         position_share=c["position_share"], omission_share=c["omission_share"], passed=c["pass"],
         geom=GEOSGeometry(c["geometry"], srid=4490)) for c in report.cells)
+    table = sql.Identifier(QACell._meta.db_table)
+    with connection.cursor() as wrapper:
+        # the same cell: the same name and the same square (~= compares the bounding boxes)
+        wrapper.cursor.execute(sql.SQL(
+            "DELETE FROM {table} o USING {table} n WHERE n.run = %s AND o.run <> n.run AND o.kind = n.kind "
+            "AND o.cell = n.cell AND o.geom ~= n.geom").format(table=table), [run])

@@ -202,6 +202,26 @@ def test_qa_report_on_planted_errors(city, tmp_path):
     assert json.loads(json_path.read_text(encoding="utf-8"))["qa"]["pass"] is False
 
 
+def test_qa_layer_shows_each_cells_latest_run(city, tmp_path):
+    """A second QA run replaces the first one's cells on the map where it has cells of its own;
+    other kinds' cells stay."""
+    from importers.models import QACell
+
+    rows = [[f"32098201010003{i:02d}", "0101", "井盖", "完好", "", "", 120.4101 + i * 1e-4, 33.1101] for i in range(10)]
+    path = write_csv(tmp_path / "qa.csv", HEADER, rows)
+    admin = city.users["admin"]
+    first = load.run("components", path, admin, load.Options(crs="EPSG:4490", qa=True, qa_run="before"))
+    cells = {c["cell"] for c in first.qa.cells}
+    one = QACell.objects.get(run="before", cell=min(cells))
+    QACell.objects.create(run="plates", kind="door_plates", cell=one.cell, rows=1, attribute_share=0,
+                          position_share=0, omission_share=0, passed=True, geom=one.geom)
+    again = load.run("components", path, admin, load.Options(crs="EPSG:4490", qa=True, qa_run="after"))
+    assert {c["cell"] for c in again.qa.cells} == cells
+    assert set(QACell.objects.filter(kind="components").values_list("run", "cell")) == {
+        *(("after", c) for c in cells), ("fixture", "0_0")}
+    assert QACell.objects.filter(kind="door_plates", run="plates").count() == 1
+
+
 @pytest.mark.parametrize("stored", [False, True])
 def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, tmp_path, monkeypatch, stored):
     """Between the import's check of the stored rows and its INSERT, another connection commits a

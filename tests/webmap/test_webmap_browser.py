@@ -272,3 +272,30 @@ def test_logout_returns_to_login(page: Page, live_url: str) -> None:
     expect(page.locator("button[type=submit]")).to_have_text("登录")
     page.goto(f"{live_url}/")
     assert urlsplit(page.url).path == "/login/"
+
+
+def test_qa_cells_are_drawn_pass_green_fail_red(page: Page, live_url: str, browser_database_url: str) -> None:
+    """The census QA layer colours its km² cells by their verdict (two cells written straight to the
+    served database, one failing, one passing, beside the first component)."""
+    import psycopg
+
+    log_in(page, live_url)
+    lon, lat = first_position(first_component(page, live_url)["geometry"]["coordinates"])
+    cells = [("browser_fail", False, lon - 0.006), ("browser_pass", True, lon + 0.001)]
+    with psycopg.connect(browser_database_url, autocommit=True) as conn:
+        for cell, passed, west in cells:
+            conn.execute("INSERT INTO importers_qacell (run, kind, cell, rows, attribute_share, position_share,"
+                         " omission_share, passed, created_at, updated_at, geom) VALUES ('browser', 'components',"
+                         " %s, 10, 0, 0, %s, %s, now(), now(), ST_MakeEnvelope(%s, %s, %s, %s, 4490))",
+                         [cell, 0.0 if passed else 0.5, passed, west, lat - 0.002, west + 0.005, lat + 0.002])
+    try:
+        open_at(page, live_url, lon, lat, 15, "path.gc-unit_grids")
+        page.check("input[data-layer=qa_cells]")
+        page.wait_for_function(DRAWN, arg="path.gc-qa_cells")
+        page.wait_for_function(SETTLED)
+        stops = styles(page, live_url)["qa_cells"]["light"]["ramp"]["stops"]
+        fills = page.eval_on_selector_all("svg.leaflet-tile path.gc-qa_cells", "ps => ps.map(p => p.getAttribute('fill'))")
+        assert set(fills) == {stops[0][1], stops[1][1]} and stops[0][1] != stops[1][1], fills
+    finally:
+        with psycopg.connect(browser_database_url, autocommit=True) as conn:
+            conn.execute("DELETE FROM importers_qacell WHERE run = 'browser'")
