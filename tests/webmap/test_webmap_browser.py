@@ -294,7 +294,8 @@ def test_qa_cells_are_drawn_pass_green_fail_red(page: Page, live_url: str, brows
         page.wait_for_function(DRAWN, arg="path.gc-qa_cells")
         page.wait_for_function(SETTLED)
         stops = styles(page, live_url)["qa_cells"]["light"]["ramp"]["stops"]
-        fills = page.eval_on_selector_all("svg.leaflet-tile path.gc-qa_cells", "ps => ps.map(p => p.getAttribute('fill'))")
+        fills = page.eval_on_selector_all("svg.leaflet-tile path.gc-qa_cells",
+                                          "paths => paths.map((p) => p.getAttribute('fill'))")
         assert set(fills) == {stops[0][1], stops[1][1]} and stops[0][1] != stops[1][1], fills
     finally:
         with psycopg.connect(browser_database_url, autocommit=True) as conn:
