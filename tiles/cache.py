@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from psycopg import sql
 
 from layers.access import JURISDICTION_MODELS
@@ -27,6 +29,11 @@ from .sql import BUFFER, EXTENT, tile_sql
 
 # gzip level for cached tiles: on MVT level 1 is within ~5 % of level 6 in size and 3× faster to build.
 GZIP_LEVEL = 1
+# Every this many tiles a process caches, it checks the cache against its size limit (:func:`prune`).
+PRUNE_EVERY = 1000
+# A cache over its limit keeps its newest tiles up to this share of the limit (room to grow again).
+PRUNE_TO = 0.75
+_stored = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -122,15 +129,34 @@ def build_then_store(req: TileRequest) -> tuple[Tile, Callable[[], None]]:
 def _store(req: TileRequest, tile: Tile, versions: list[int]) -> None:
     with connection.cursor() as cur:
         cur.execute(
-            "INSERT INTO tiles_cache (key, jurisdiction, layers, z, x, y, envelope, data, etag)"
-            " SELECT %s, %s, %s, %s, %s, %s, ST_TileEnvelope(%s, %s, %s, margin => %s), %s, %s"
+            "INSERT INTO tiles_cache (key, jurisdiction, layers, z, x, y, envelope, data, etag, created_at)"
+            " SELECT %s, %s, %s, %s, %s, %s, ST_TileEnvelope(%s, %s, %s, margin => %s), %s, %s, clock_timestamp()"
             " WHERE (SELECT coalesce(array_agg(version ORDER BY layer), '{}') FROM"
             "        (SELECT layer, version FROM tiles_layer_version WHERE layer = ANY(%s) FOR SHARE) v) = %s::bigint[]"
             " ON CONFLICT (key, jurisdiction) DO UPDATE"
-            " SET data = EXCLUDED.data, etag = EXCLUDED.etag, created_at = now()",
+            " SET data = EXCLUDED.data, etag = EXCLUDED.etag, created_at = EXCLUDED.created_at",
             [req.cache_key, req.jurisdiction, [la.name for la in req.layers], req.z, req.x, req.y, req.z, req.x,
              req.y, BUFFER / EXTENT, tile.gzipped, tile.etag, _names(req), versions],
         )
+    if next(_stored) % PRUNE_EVERY == 0:
+        prune(settings.GRIDCITY_TILE_CACHE_MAX_BYTES)
+
+
+def prune(limit: int) -> int:
+    """Keep the cached tiles within ``limit`` bytes of gzipped data: when over it, drop the oldest
+    tiles until the newest fill :data:`PRUNE_TO` of it (oldest built first: a tile still in use
+    is soon built and cached again). Returns the tiles dropped; one process prunes at a time."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(hashtext('gridcity.tiles.prune'))"
+                    " AND (SELECT coalesce(sum(octet_length(data)), 0) FROM tiles_cache) > %s", [limit])
+        row = cur.fetchone()
+        if not (row and row[0]):
+            return 0
+        cur.execute("DELETE FROM tiles_cache c USING (SELECT key, jurisdiction, sum(octet_length(data)) OVER"
+                    " (ORDER BY created_at DESC, key, jurisdiction) AS newer FROM tiles_cache) t"
+                    " WHERE t.key = c.key AND t.jurisdiction = c.jurisdiction AND t.newer > %s",
+                    [int(limit * PRUNE_TO)])
+        return cur.rowcount
 
 
 def install() -> None:

@@ -159,6 +159,8 @@ GRIDCITY_CITY_CLASS = int(os.environ.get("GRIDCITY_CITY_CLASS", "2"))
 GRIDCITY_PACKAGE_DIR = os.environ.get("GRIDCITY_PACKAGE_DIR", str(Cluster.default().home / "packages"))
 GRIDCITY_PACKAGE_ZOOMS = os.environ.get("GRIDCITY_PACKAGE_ZOOMS", "12-16")
 GRIDCITY_PACKAGE_MAX_TILES = int(os.environ.get("GRIDCITY_PACKAGE_MAX_TILES", "20000"))
+# The tile cache's gzipped tiles, at most (tiles.cache.prune drops the oldest beyond it).
+GRIDCITY_TILE_CACHE_MAX_BYTES = int(float(os.environ.get("GRIDCITY_TILE_CACHE_MAX_MB", "2048")) * 1024 * 1024)
 
 LOGGING = {
     "version": 1,
