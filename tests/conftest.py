@@ -17,6 +17,7 @@ Everything is built through the ORM inside ``acting_as("fixture")`` with the sam
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -43,6 +44,41 @@ USERS = {
     "planner1": ("planner", EAST),
     "supervisor1": ("supervisor", "320982001001"),
 }
+
+
+# The databases a test run makes for itself, named with its process id (gridcity.settings.test,
+# tests/webmap/conftest.py).
+RUN_DATABASES = r"^(test_gridcity|gridcity_browser)_[0-9]+$"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Drop what earlier runs killed before their teardown left behind: their databases, once the
+    process that made one is gone (one still in use by a connection stays)."""
+    import psycopg
+    from django.conf import settings
+    from psycopg import sql
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(dbname="postgres", host=db["HOST"], port=db["PORT"], user=db["USER"],
+                         password=db["PASSWORD"], autocommit=True) as conn:
+        names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname ~ %s", [RUN_DATABASES])]
+        for name in names:
+            if _running(int(name.rsplit("_", 1)[1])):
+                continue
+            try:
+                conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+            except psycopg.errors.ObjectInUse:
+                continue
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 def box(minx: float, miny: float, maxx: float, maxy: float) -> Polygon:
