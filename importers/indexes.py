@@ -1,17 +1,25 @@
 """Loading into an empty layer with its indexes built after the rows, not maintained row by row.
 
-Maintaining an index row by row costs several times building it once over the loaded rows:
-a first census of the demo district (138,662 components, psql) spends 0.93 s on the GiST and
-the three secondary b-trees when they are maintained and 0.47 s building them afterwards, and
-0.3 s on the unique code key against 0.07 s. pg_restore loads the same way.
+Maintaining an index row by row costs several times building it once over the loaded rows. A
+first census of the demo district (138,662 components, ``benchmarks/imports.py --statements``):
+the layer INSERT took 1.95 s with its six indexes maintained, and 0.83 s with only its primary
+key plus 0.5 s building the other five after. pg_restore loads the same way.
 
 Only a layer that is empty takes this path: building covers every row of the table, so on a
-stored layer it would cost more than maintaining the new rows, and dropping an index takes the
-table's ACCESS EXCLUSIVE lock until the import commits — on an empty layer there is nothing a
-map could show meanwhile (a tile request waits for the commit instead). The lock is taken
-before the layer is found empty a second time, so no row can arrive between. The primary key
-and any key a foreign key references stay. Everything is in the import's transaction: when it
-rolls back, the indexes are back as they were.
+stored layer it would cost more than maintaining the new rows. Dropping an index needs the
+table's ACCESS EXCLUSIVE lock, held until the import commits — on an empty layer there is
+nothing a map could show meanwhile (a tile request waits for the commit instead). The lock is
+asked for with a short ``lock_timeout`` (:data:`LOCK_WAIT`, well under PostgreSQL's one-second
+deadlock check) inside a savepoint: when another session holds the table (a long read, another
+import's check reading this layer) the import gives the lock up at once and keeps the indexes,
+so it neither deadlocks with that session nor holds up the readers queued behind its request.
+The layer is found empty a second time once the lock is held (the import runs in READ COMMITTED,
+so that check sees every committed row): a row that arrived between also keeps the indexes.
+
+Kept as they are: the primary key; any key a foreign key references; and, for a table whose
+indexes carry what PostgreSQL's definitions do not give back (storage parameters such as a
+unique key's fillfactor, CLUSTER, replica identity, comments), every index. Everything is in the
+import's transaction: when it rolls back, the indexes are back as they were.
 """
 
 from __future__ import annotations
@@ -19,12 +27,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from psycopg import Cursor, sql
+from psycopg import Cursor, errors, sql
+
+# How long the import waits for the empty layer's exclusive lock before it keeps the indexes.
+LOCK_WAIT = "100ms"
+_SAVEPOINT = sql.Identifier("gridcity_empty_layer")
 
 # Each index of the table but its primary key: its name, how to drop it and how to build it again
-# (its constraint's definition when one stands on it, as ``UNIQUE (code)``, else the index's own).
+# (its constraint's definition when one stands on it, as ``UNIQUE (code)``, else the index's own),
+# and whether it carries something those definitions leave out.
 _SECONDARY = """
-SELECT x.relname, c.conname, coalesce(pg_get_constraintdef(c.oid), pg_get_indexdef(i.indexrelid))
+SELECT x.relname, c.conname, coalesce(pg_get_constraintdef(c.oid), pg_get_indexdef(i.indexrelid)),
+       x.reloptions IS NOT NULL OR i.indisclustered OR i.indisreplident OR obj_description(x.oid) IS NOT NULL
 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
 LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
 WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
@@ -32,8 +46,12 @@ WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
 ORDER BY i.indexrelid
 """
 
-# The table's deferrable constraints (Django's foreign keys) and whether they start deferred.
-_DEFERRABLE = "SELECT conname, condeferred FROM pg_constraint WHERE conrelid = %s::regclass AND condeferrable"
+# The deferrable constraints whose checks queue on the table — its own foreign keys (Django's) and
+# those of tables referencing it — with their schema and whether they start deferred.
+_DEFERRABLE = """
+SELECT n.nspname, c.conname, c.condeferred FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+WHERE (c.conrelid = %(t)s::regclass OR c.confrelid = %(t)s::regclass) AND c.condeferrable
+"""
 
 
 def _empty(cur: Cursor, table: sql.Identifier) -> bool:
@@ -42,36 +60,56 @@ def _empty(cur: Cursor, table: sql.Identifier) -> bool:
     return bool(row and row[0])
 
 
+def _locked_empty(cur: Cursor, table: sql.Identifier) -> bool:
+    """Take ``table``'s exclusive lock, without waiting long, and keep it only if the table is empty."""
+    cur.execute("SELECT current_setting('lock_timeout')")
+    row = cur.fetchone()
+    before = str(row[0]) if row else "0"
+    cur.execute(sql.SQL("SAVEPOINT {}").format(_SAVEPOINT))
+    cur.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_WAIT])
+    try:
+        cur.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(table))
+    except errors.LockNotAvailable:
+        cur.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_SAVEPOINT))  # also restores lock_timeout
+        return False
+    if not _empty(cur, table):
+        cur.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(_SAVEPOINT))  # gives the lock up
+        return False
+    cur.execute(sql.SQL("RELEASE SAVEPOINT {}").format(_SAVEPOINT))  # the lock stays with the transaction
+    cur.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+    return True
+
+
 @contextmanager
 def built_after(cur: Cursor, table_name: str) -> Iterator[None]:
-    """Inside, ``table_name`` (a registry layer's table) has only its primary key when it was
-    empty on entry; its other indexes and keys are built again, with their names, on exit.
-    Not restored after an error: the transaction is aborted then, and its rollback restores them."""
+    """Inside, ``table_name`` (a registry layer's table) has only the indexes kept (see the module)
+    when it was empty on entry and its lock could be had; the others are built again, with their
+    names, on exit. Not restored after an error: the transaction is aborted then, and its rollback
+    restores them."""
     table = sql.Identifier(table_name)
-    if not _empty(cur, table):
-        yield
-        return
-    cur.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(table))
     if not _empty(cur, table):
         yield
         return
     cur.execute(_SECONDARY, [table_name])
     secondary = cur.fetchall()
-    # PostgreSQL drops and builds no index on a table with checks pending: the table's deferred
-    # foreign keys check the new rows at the end of the INSERT instead of at the commit.
-    cur.execute(_DEFERRABLE, [table_name])
+    if not secondary or any(special for *_, special in secondary) or not _locked_empty(cur, table):
+        yield
+        return
+    # PostgreSQL drops and builds no index on a table with checks pending: the deferred foreign keys
+    # check the new rows at the end of the INSERT instead of at the commit.
+    cur.execute(_DEFERRABLE, {"t": table_name})
     deferrable = cur.fetchall()
     if deferrable:
         cur.execute(sql.SQL("SET CONSTRAINTS {} IMMEDIATE").format(
-            sql.SQL(", ").join(sql.Identifier(name) for name, _ in deferrable)))
-    for index, constraint, _ in secondary:
+            sql.SQL(", ").join(sql.Identifier(schema, name) for schema, name, _ in deferrable)))
+    for index, constraint, _, _ in secondary:
         cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(constraint))
                     if constraint else sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
     yield
-    for _, constraint, definition in secondary:
+    for _, constraint, definition, _ in secondary:
         # The definitions are PostgreSQL's own text for indexes of a registry layer's table.
         cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
             table, sql.Identifier(constraint), sql.SQL(definition)) if constraint else sql.SQL(definition))
-    deferred = [sql.Identifier(name) for name, initially_deferred in deferrable if initially_deferred]
+    deferred = [sql.Identifier(schema, name) for schema, name, initially in deferrable if initially]
     if deferred:
         cur.execute(sql.SQL("SET CONSTRAINTS {} DEFERRED").format(sql.SQL(", ").join(deferred)))

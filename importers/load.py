@@ -101,7 +101,8 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
         extra = kind.extra_columns(unused)
         result = Result(kind.name, Path(path).name, opened.fmt, source_crs.name,
                         ignored_columns=[h for h in unused if h not in extra], dry_run=options.dry_run)
-        ctx = Context(kind, actor.jurisdiction_code or "", set(mapped), options.retire_missing, extra=extra)
+        ctx = Context(kind, actor.jurisdiction_code or "", set(mapped), options.retire_missing, extra=extra,
+                      dry_run=options.dry_run)
         with acting_as(actor.username), connection.cursor() as wrapper, connection.wrap_database_errors:
             cur: Cursor = wrapper.cursor
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"gridcity.import.{kind.layer.table}"])

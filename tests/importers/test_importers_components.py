@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 
+import geopandas as gpd
 import pytest
+import shapely
 from import_files import SAMPLE, frame, write_csv, zipped_shapefile
 
 from audit.models import AuditEntry
@@ -111,6 +113,31 @@ def test_a_move_under_a_millimetre_is_no_change(city, tmp_path):
     result = load.run("components", first, admin)
     assert (result.counts.updated, result.counts.unchanged) == (1, 2)
     assert Component.objects.get(code=SAMPLE[0][0]).geom.y == pytest.approx(SAMPLE[0][4] + 1.8e-8, abs=1e-12)
+
+
+@pytest.mark.parametrize(("change", "coordinates", "updated"), [
+    ("a vertex nudged 0.5 mm", [(120.41, 33.15), (120.42, 33.15 + 4.5e-9), (120.44, 33.15)], 0),
+    ("reversed", [(120.44, 33.15), (120.42, 33.15), (120.41, 33.15)], 1),
+    ("a vertex slid 1 km along the line", [(120.41, 33.15), (120.43, 33.15), (120.44, 33.15)], 1),
+])
+def test_a_line_is_compared_vertex_by_vertex(city, tmp_path, change, coordinates, updated):
+    """A street line's direction gives its house-number sides meaning: reversing it, or moving a
+    vertex along it, is a change although the shape stays; a sub-millimetre nudge is not."""
+    from layers.models import StreetLine
+
+    def write(coords, name):
+        path = tmp_path / f"{name}.gpkg"
+        gpd.GeoDataFrame({"街巷编码": ["S-1"], "街路巷名": ["幸福路"]}, geometry=[shapely.LineString(coords)],
+                         crs="EPSG:4490").to_file(path, driver="GPKG", engine="pyogrio")
+        return path
+
+    admin = city.users["admin"]
+    load.run("street_lines", write([(120.41, 33.15), (120.42, 33.15), (120.44, 33.15)], "first"), admin)
+    counts = load.run("street_lines", write(coordinates, "again"), admin).counts
+    assert (counts.updated, counts.unchanged) == (updated, 1 - updated), change
+    stored = StreetLine.objects.get(code="S-1").geom.coords
+    if updated:
+        assert [c for xy in stored for c in xy] == pytest.approx([c for xy in coordinates for c in xy], abs=1e-12)
 
 
 def test_retire_missing_marks_never_deletes(city, tmp_path):

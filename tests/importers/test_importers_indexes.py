@@ -85,3 +85,57 @@ def test_deferred_foreign_key_stays_deferred(city, tmp_path):
             with pytest.raises(IntegrityError, match="unit_grid"):
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         transaction.set_rollback(True)
+
+
+def test_a_layer_another_session_holds_keeps_its_indexes(city, tmp_path):
+    """Another session reading the empty layer (a long export, another import's check): the import
+    does not wait for its lock — nor deadlock with it — but inserts with the indexes kept."""
+    import psycopg
+
+    from importers import jobs
+
+    Component.objects.all().delete()
+    before = indexes("layers_component")
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    with psycopg.connect(jobs._conninfo()) as reader:
+        reader.execute("SELECT count(*) FROM layers_component").fetchone()  # holds ACCESS SHARE until it ends
+        assert load.run("components", path, city.users["admin"]).counts.inserted == len(SAMPLE)
+        reader.rollback()
+    assert indexes("layers_component") == before
+    with connection.cursor() as cur:
+        cur.execute("SHOW lock_timeout")
+        assert cur.fetchone()[0] == "0"  # the short wait was for the lock only
+
+
+def test_a_parent_layer_emptied_in_the_same_transaction(city, tmp_path):
+    """Deleting unit grids queues the deferred checks of the foreign keys that reference them (door
+    plates, facilities …) on the grid table; a first census of grids in the same transaction has
+    them checked before it builds the grid indexes."""
+    from layers.models import POI, Facility, UnitGrid
+
+    for model in (Component, Facility, DoorPlate, POI, UnitGrid):
+        model.objects.all().delete()
+    before = indexes("layers_unitgrid")
+    path = tmp_path / "grids.gpkg"
+    gpd.GeoDataFrame({"网格编码": ["320982001001001"]}, geometry=[shapely.box(120.40, 33.10, 120.45, 33.20)],
+                     crs="EPSG:4490").to_file(path, driver="GPKG", engine="pyogrio")
+    assert load.run("unit_grids", path, city.users["admin"]).counts.inserted == 1
+    after = indexes("layers_unitgrid")
+    assert {n: d for n, (_, d) in after.items()} == {n: d for n, (_, d) in before.items()}
+    assert any(after[n][0] != before[n][0] for n in after)  # built after the row
+
+
+def test_indexes_with_settings_their_definitions_leave_out_are_kept(city, tmp_path):
+    """A comment (or a fillfactor, CLUSTER …) would not survive a rebuild: such a layer keeps its indexes."""
+    Component.objects.all().delete()
+    with connection.cursor() as cur:
+        cur.execute("COMMENT ON INDEX layers_component_class IS 'by class, for the dispatch screens'")
+    before = indexes("layers_component")
+    path = tmp_path / "census.gpkg"
+    frame().to_file(path, driver="GPKG", engine="pyogrio")
+    assert load.run("components", path, city.users["admin"]).counts.inserted == len(SAMPLE)
+    assert indexes("layers_component") == before
+    with connection.cursor() as cur:
+        cur.execute("SELECT obj_description('layers_component_class'::regclass)")
+        assert cur.fetchone()[0] == "by class, for the dispatch screens"
