@@ -159,7 +159,9 @@ def store(report: QAReport, run: str, kind: str) -> None:
         geom=GEOSGeometry(c["geometry"], srid=4490)) for c in report.cells)
     table = sql.Identifier(QACell._meta.db_table)
     with connection.cursor() as wrapper:
-        # the same cell: the same name and the same square (~= compares the bounding boxes)
+        # the same cell: the same name (i_j of its zone) and the same place (centres within ~0.1 m,
+        # so another zone's i_j or a re-projection's float noise never decides)
         wrapper.cursor.execute(sql.SQL(
             "DELETE FROM {table} o USING {table} n WHERE n.run = %s AND o.run <> n.run AND o.kind = n.kind "
-            "AND o.cell = n.cell AND o.geom ~= n.geom").format(table=table), [run])
+            "AND o.cell = n.cell AND ST_DWithin(ST_Centroid(o.geom), ST_Centroid(n.geom), 1e-6)").format(
+            table=table), [run])

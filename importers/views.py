@@ -162,7 +162,7 @@ class ImportQAPage(APIView):
         job = _job(request, pk)
         qa = _qa(job)
         if qa is None:
-            raise NoQAReport(f"import {pk} has no QA report ({job.status}); upload with qa=true to get one",
-                             field="qa")
+            raise NoQAReport(f"import {pk} has no QA report: it is {job.status}" if (job.options or {}).get("qa")
+                             else f"import {pk} ran without QA; upload with qa=true to get a QA report", field="qa")
         page = qa_html(job.file_name, job.kind, QAReport.from_json(qa, job.kind))
         return HttpResponse(page, content_type="text/html; charset=utf-8")

@@ -138,24 +138,27 @@ def _store(req: TileRequest, tile: Tile, versions: list[int]) -> None:
             [req.cache_key, req.jurisdiction, [la.name for la in req.layers], req.z, req.x, req.y, req.z, req.x,
              req.y, BUFFER / EXTENT, tile.gzipped, tile.etag, _names(req), versions],
         )
-    if next(_stored) % PRUNE_EVERY == 0:
+        stored = cur.rowcount
+    if stored and next(_stored) % PRUNE_EVERY == 0:
         prune(settings.GRIDCITY_TILE_CACHE_MAX_BYTES)
 
 
 def prune(limit: int) -> int:
     """Keep the cached tiles within ``limit`` bytes of gzipped data: when over it, drop the oldest
     tiles until the newest fill :data:`PRUNE_TO` of it (oldest built first: a tile still in use
-    is soon built and cached again). Returns the tiles dropped; one process prunes at a time."""
+    is soon built and cached again). Returns the tiles dropped; one process prunes at a time, and
+    it skips tiles an edit's invalidation holds (never waits on nor deadlocks with an edit)."""
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_xact_lock(hashtext('gridcity.tiles.prune'))"
                     " AND (SELECT coalesce(sum(octet_length(data)), 0) FROM tiles_cache) > %s", [limit])
         row = cur.fetchone()
         if not (row and row[0]):
             return 0
-        cur.execute("DELETE FROM tiles_cache c USING (SELECT key, jurisdiction, sum(octet_length(data)) OVER"
-                    " (ORDER BY created_at DESC, key, jurisdiction) AS newer FROM tiles_cache) t"
-                    " WHERE t.key = c.key AND t.jurisdiction = c.jurisdiction AND t.newer > %s",
-                    [int(limit * PRUNE_TO)])
+        cur.execute("DELETE FROM tiles_cache WHERE ctid IN (SELECT c.ctid FROM tiles_cache c JOIN"
+                    " (SELECT key, jurisdiction, sum(octet_length(data)) OVER"
+                    "  (ORDER BY created_at DESC, key, jurisdiction) AS newer FROM tiles_cache) t"
+                    " ON t.key = c.key AND t.jurisdiction = c.jurisdiction WHERE t.newer > %s"
+                    " FOR UPDATE OF c SKIP LOCKED)", [int(limit * PRUNE_TO)])
         return cur.rowcount
 
 

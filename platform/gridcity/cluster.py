@@ -28,9 +28,9 @@ from .errors import SetupError
 SERVER_USER = "postgres"
 SUPERUSER = "gridcity"
 DATABASE = "gridcity"
-# Settings the platform's queries are measured with, on any server: docker-compose.yml starts its
-# database with them too (a test compares).
-PLANNER_OPTIONS = {
+# Memory, WAL and planner settings the platform's queries and loads are measured with, on any server:
+# docker-compose.yml starts its database with them too (a test compares).
+TUNING = {
     "work_mem": "32MB",
     "maintenance_work_mem": "256MB",
     "max_wal_size": "2GB",
@@ -41,7 +41,7 @@ PLANNER_OPTIONS = {
 # Server settings for a development/demo cluster on a small machine; applied at every start.
 # ``synchronous_commit = off`` may lose the last commits of a crash: a demo's trade, not a deployment's.
 SERVER_OPTIONS = {
-    **PLANNER_OPTIONS,
+    **TUNING,
     "listen_addresses": "127.0.0.1",
     "shared_buffers": "512MB",
     "synchronous_commit": "off",

@@ -133,3 +133,8 @@ def test_qa_report_page_of_an_uploaded_census(city, tmp_path):
     assert refused.status_code == 404
     assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [("qa", "qa_report")]
     assert "qa=true" in refused.json()["detail"]
+    # an import that asked for QA and has not finished says so, instead
+    waiting = ImportJob.objects.create(kind="components", file_name="later.csv", path="/nonexistent",
+                                       options={"qa": True}, user=city.users["surveyor"])
+    pending = city.clients["surveyor"].get(f"/api/imports/{waiting.id}/qa.html").json()
+    assert "queued" in pending["detail"] and "qa=true" not in pending["detail"]
