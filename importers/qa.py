@@ -32,6 +32,9 @@ from .kinds.base import ERRORS, STAGE
 
 LIMITS = {"default": (0.05, 0.05, 0.05), "door_plates": (0.03, 0.03, 0.05)}
 MEASURES = {"default": ("attribute", "position", "omission"), "door_plates": ("street", "number", "omission")}
+# How the QA page names each measure.
+LABELS = {"attribute": "属性错误 attribute errors", "position": "位置错误 position problems",
+          "street": "街路巷错误 wrong street/estate", "number": "门牌号错误 wrong number", "omission": "遗漏 omissions"}
 # kind → SQL flags over the QA row ``r`` (the two measures besides omission); default: see ``compute``
 _FINDING = "EXISTS (SELECT 1 FROM {errors} e WHERE e.row_no = r.row_no AND e.field = '{field}')"
 FLAGS = {"door_plates": (_FINDING.format(errors=ERRORS, field="street_name"),

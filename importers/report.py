@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from .load import Result
-from .qa import QAReport
+from .qa import LABELS, QAReport
 
 COLUMNS = ("row", "field", "value", "rule", "message", "severity")
 
@@ -31,7 +31,7 @@ def qa_html(file: str, kind: str, qa: QAReport) -> str:
     cells first (written next to the CLI's reports, served at ``/api/imports/{id}/qa.html``)."""
     e = html.escape
     limits = " / ".join(f"{v:.0%}" for v in qa.limits)
-    first, second, third = qa.measures
+    first, second, third = (e(LABELS[m]) for m in qa.measures)
     cells = sorted(qa.cells, key=lambda c: (c["pass"], c["cell"]))
     rows = "".join(
         f"<tr class={'pass' if c['pass'] else 'fail'}><td>{e(c['cell'])}</td><td>{c['rows']}</td>"
@@ -45,8 +45,8 @@ padding:2px 8px;text-align:right}}tr.fail{{background:#fdecea}}</style>
 <p>{e(kind)}, {t.get('rows', 0):,} rows in {t.get('cells', 0)} km² cells; limits ({first} / {second} /
 {third}): {limits}. <b>{'合格 PASS' if qa.passed else '不合格 FAIL'}</b> —
 {t.get('failed_cells', 0)} failing cells.</p>
-<p>Attribute errors {t.get('attribute_errors', 0)}, position problems {t.get('position_problems', 0)},
-omitted {t.get('omitted', 0)} of {t.get('previous', 0)} previously inventoried.</p>
+<p>{first} {t.get('attribute_errors', 0)}, {second} {t.get('position_problems', 0)},
+{third} {t.get('omitted', 0)} of {t.get('previous', 0)} previously inventoried.</p>
 <table><tr><th>cell</th><th>rows</th><th>{first}</th><th>{second}</th><th>{third}</th><th>result</th></tr>
 {rows}</table></html>
 """

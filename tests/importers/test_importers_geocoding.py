@@ -218,4 +218,6 @@ def test_door_plate_qa_measures_wrong_street_wrong_number_and_omissions(city, bu
     assert not cell["pass"] and not result.qa.passed
     assert result.qa.as_json()["limits"] == {"street": 0.03, "number": 0.03, "omission": 0.05}
     _, _ = report.write(result, tmp_path / "out", "plates")
-    assert "<th>street</th><th>number</th>" in (tmp_path / "out" / "plates.qa.html").read_text(encoding="utf-8")
+    page = (tmp_path / "out" / "plates.qa.html").read_text(encoding="utf-8")
+    assert "<th>街路巷错误 wrong street/estate</th><th>门牌号错误 wrong number</th>" in page
+    assert "attribute" not in page and f"门牌号错误 wrong number {result.qa.totals['position_problems']}," in page
