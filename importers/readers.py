@@ -158,7 +158,7 @@ def _decodes(opener: Opener, encoding: str, offset: int = 0, padding: bytes = b"
 
 def _check_encoding(path: Path, encoding: str | None, offset: int = 0) -> str:
     """The encoding to read ``path`` with: the named one (verified) or a detected one."""
-    return _checked(path.name, lambda: path.open("rb"), encoding, offset)
+    return _checked(path.name, _file_opener(path), encoding, offset)
 
 
 def _checked(name: str, opener: Opener, encoding: str | None, offset: int, padding: bytes = b"") -> str:
@@ -304,7 +304,7 @@ def _open_shapefile(shp: Path, encoding: str | None, digests: bool, keep: object
                              ".shp, .shx and .dbf (and .prj for its CRS)", field="file", rule="shapefile_parts")
     cpg = _sibling(shp, ".cpg")
     dbf = parts[".dbf"]
-    encoding, descriptors = _dbf_text(dbf.name, lambda: dbf.open("rb"), encoding,
+    encoding, descriptors = _dbf_text(dbf.name, _file_opener(dbf), encoding,
                                       None if cpg is None else cpg.read_bytes())
     _repair_field_names(dbf, _cut_field_names(descriptors, encoding))
     records = ShapefileRecords.open(shp.name, {ext: _file_opener(part) for ext, part in parts.items()},
