@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,25 +87,24 @@ def convert(field: Field, raw: list, rows: list[int], errors: list[RowError]) ->
 def _convert_text(field: Field, column: np.ndarray, rows: list[int], errors: list[RowError]) -> list:
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     pattern = re.compile(field.pattern) if field.pattern else None
-    converted: list[object] = []
+    converted: list[object] = [cell.strip() or None for cell in uniques]
     problems: dict[int, RowError] = {}
-    for i, cell in enumerate(uniques):
-        value = cell.strip() or None
+    for i in _to_check(field, converted, pattern):
+        value = converted[i]
         if value is None:
-            converted.append(None)
             continue
         try:
             typed = _typed(field, value)
         except ValueError:
-            problems[i] = RowError(0, field.name, value, field.type,
+            problems[i] = RowError(0, field.name, str(value), field.type,
                                    f"{field.label} {value!r} is not a valid {_TYPE_NAMES[field.type]}")
-            converted.append(None)
+            converted[i] = None
             continue
         problem = _limits(field, typed, pattern)
         if problem:
-            problems[i] = RowError(0, field.name, value, *problem)
+            problems[i] = RowError(0, field.name, str(value), *problem)
             typed = None
-        converted.append(typed)
+        converted[i] = typed
     if problems:
         bad = np.isin(codes, np.fromiter(problems, dtype=codes.dtype, count=len(problems)))
         for j in np.flatnonzero(bad):
@@ -114,6 +114,18 @@ def _convert_text(field: Field, column: np.ndarray, rows: list[int], errors: lis
     lookup[:-1] = converted
     lookup[-1] = None  # code -1: an empty cell
     return lookup[codes].tolist()
+
+
+def _to_check(field: Field, values: list, pattern: re.Pattern | None) -> Iterable[int]:
+    """Which distinct trimmed ``values`` need :func:`_typed` and :func:`_limits`: all of them for a
+    typed field; for text only those too long, not among the choices or not matching the pattern,
+    found in one pass (a census's codes and names are mostly distinct: a call per value costs)."""
+    if field.type != "text":
+        return range(len(values))
+    longest, choices = field.max_length or 0, set(field.choices)
+    match = pattern.fullmatch if pattern else None
+    return [i for i, v in enumerate(values) if v is not None and (
+        (longest and len(v) > longest) or (choices and v not in choices) or (match and not match(v)))]
 
 
 def _convert_cells(field: Field, raw: list, rows: list[int], errors: list[RowError]) -> list:

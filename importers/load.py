@@ -255,7 +255,7 @@ def _create_tables(cur: Cursor, kind: Kind) -> None:
 
 
 def _drop_tables(cur: Cursor) -> None:
-    cur.execute(f"DROP TABLE IF EXISTS {STAGE}, {ERRORS}, {VALID}, {SAME}, {SEEN}")
+    cur.execute(f"DROP VIEW IF EXISTS {VALID}; DROP TABLE IF EXISTS {STAGE}, {ERRORS}, {SAME}, {SEEN}")
 
 
 def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) -> np.ndarray:
@@ -305,7 +305,9 @@ def _stage(staging: _Staging, batch: Batch) -> None:
     # Binary COPY (EWKB bytes, no hex round trip) when every column has a binary dumper for what
     # the converters give; jsonb columns hold JSON text, which only the text format takes as is.
     binary = all(types[n] in _BINARY_TYPES or n == "geom" for n in names)
-    wkb = shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=not binary, include_srid=True)
+    # Plain WKB: the staging column is geometry(Geometry, 4490), and PostGIS gives a value without
+    # an SRID its column's (no copy of every geometry to stamp one on here).
+    wkb = shapely.to_wkb(geoms, hex=not binary, include_srid=False)
     with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN{}").format(
             sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names)),
             sql.SQL(" (FORMAT BINARY)" if binary else ""))) as copy:

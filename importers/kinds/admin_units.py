@@ -98,7 +98,7 @@ class AdminUnits(Kind):
                         f"this file and not stored', left(s.code, {parent_length}), s.code)")
 
     def upsert(self, cur: Cursor, ctx: Context) -> Counts:
-        valid = valid_rows(cur, self.key)
+        valid = valid_rows(cur)
         counts = Counts()
         for length, (layer_name, parent_field, parent_length) in LEVELS.items():
             computed = {parent_field: f"left(v.code, {parent_length})"} if parent_field else {}

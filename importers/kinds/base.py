@@ -180,7 +180,7 @@ class Kind:
         those depending on more than the row, e.g. the user's jurisdiction. Run after :meth:`validate`."""
 
     def upsert(self, cur: Cursor, ctx: Context) -> Counts:
-        valid = valid_rows(cur, self.key)
+        valid = valid_rows(cur)
         inserted, updated = self.upsert_into(cur, ctx, self.layer, self.stored_fields(ctx),
                                              self.computed_columns(ctx), self.insert_defaults(ctx))
         counts = Counts(inserted=inserted, updated=updated, unchanged=valid - inserted - updated)
@@ -267,13 +267,14 @@ def force_2d(geoms: np.ndarray) -> np.ndarray:
     return shapely.force_2d(geoms) if shapely.has_z(geoms).any() else geoms
 
 
-def valid_rows(cur: Cursor, key: str) -> int:
-    """The staged rows without an error, as the temporary table ``import_valid``; returns their count."""
-    cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT s.* FROM {} s WHERE NOT EXISTS "
+def valid_rows(cur: Cursor) -> int:
+    """The staged rows without an error, as the temporary view ``import_valid`` (a census's rows
+    are not copied once more); returns their count."""
+    cur.execute(sql.SQL("CREATE TEMP VIEW {} AS SELECT s.* FROM {} s WHERE NOT EXISTS "
                         "(SELECT 1 FROM {} e WHERE e.row_no = s.row_no AND e.severity = 'error')").format(
         sql.Identifier(VALID), sql.Identifier(STAGE), sql.Identifier(ERRORS)))
-    valid = cur.rowcount
-    cur.execute(sql.SQL("CREATE INDEX ON {} ({})").format(sql.Identifier(VALID), sql.Identifier(key)))
+    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(VALID)))
+    (valid,) = cur.fetchone() or (0,)
     return valid
 
 

@@ -83,7 +83,7 @@ class Zones(Kind):
                             sql.Literal(ctx.jurisdiction)).as_string(cur), [ctx.jurisdiction])
 
     def upsert(self, cur: Cursor, ctx: Context) -> Counts:
-        valid = valid_rows(cur, self.key)
+        valid = valid_rows(cur)
         # Stored zones identical to a valid row: kept (the row is unchanged).
         cur.execute(f"""
             CREATE TEMP TABLE import_zone_same ON COMMIT DROP AS

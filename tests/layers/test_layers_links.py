@@ -64,3 +64,30 @@ def test_an_unused_grid_can_be_deleted(city) -> None:
     with connection.cursor() as cur:
         cur.execute("DELETE FROM layers_unitgrid WHERE code = %s", [free.code])
     assert not UnitGrid.objects.filter(code=free.code).exists()
+
+
+def test_the_parents_named_are_locked_until_the_statement_commits(city) -> None:
+    """Another session cannot take a parent row the new rows name (to delete or re-key it) before
+    this transaction ends; the parents nobody named stay free. (The component classes come with
+    the migrations, so the other session sees them.)"""
+    import psycopg
+
+    from importers import jobs
+
+    def lockable(code: str) -> bool:
+        with psycopg.connect(jobs._conninfo()) as other:
+            try:
+                other.execute("SELECT 1 FROM layers_componentclass WHERE code = %s FOR UPDATE NOWAIT", [code])
+            except psycopg.errors.LockNotAvailable:
+                return False
+            return True
+
+    with connection.cursor() as cur:  # two classes the fixture's components do not name (they are locked)
+        cur.execute("SELECT code FROM layers_componentclass WHERE code NOT IN "
+                    "(SELECT component_class_id FROM layers_component) ORDER BY code LIMIT 2")
+        named, free = (code for (code,) in cur.fetchall())
+    assert lockable(named) and lockable(free)
+    with connection.cursor() as cur:
+        cur.execute(INSERT, [f"320982{named}000905", named, "320982001001001"])
+    assert not lockable(named)
+    assert lockable(free)
