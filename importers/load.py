@@ -113,7 +113,7 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
                        if kind.digests else None)
             staging = _Staging(cur, kind, mapped, source_crs, extra, matcher)
             result.rows, result.recognised = _read(staging, source, match=not options.qa, progress=progress)
-            cur.execute(f"CREATE INDEX ON {STAGE} ({kind.key}); ANALYZE {STAGE}")
+            _index_stage(cur, kind)
             if matcher is not None:
                 cur.execute(f"ANALYZE {SAME}")
             kind.validate(cur, ctx)
@@ -202,6 +202,17 @@ def _read(staging: _Staging, source: Source, match: bool, progress: Progress | N
         if progress:
             progress(len(batch.rows))
     return rows, same
+
+
+def _index_stage(cur: Cursor, kind: Kind) -> None:
+    """Index the staged rows by key and give the planner their statistics, but for the geometry:
+    the rules join staged rows by key and row number, and probe positions through tables of their
+    own (``import_probe``, ``import_qa_rows``), so the histogram of positions would plan nothing
+    and cost half the ANALYZE (0.09 s for a census)."""
+    planned = [c for c, t in kind.stage_columns().items() if not t.startswith("geometry")]
+    cur.execute(sql.SQL("CREATE INDEX ON {stage} ({key}); ANALYZE {stage} ({planned})").format(
+        stage=sql.Identifier(STAGE), key=sql.Identifier(kind.key),
+        planned=sql.SQL(", ").join(map(sql.Identifier, planned))))
 
 
 def _refresh_statistics(cur: Cursor, tables: list[str], changed: int) -> None:
