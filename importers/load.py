@@ -119,12 +119,13 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
             kind.validate(cur, ctx)
             if matcher is not None:
                 kind.check_unchanged(cur, ctx)
-            if options.qa:
+            if options.qa:  # against the layer as it was (omissions: the previous inventory)
                 result.qa = qa_report.compute(cur, kind.name, kind.layer.table, kind.key, kind.class_field,
                                               options.expected)
-                if not options.dry_run:
-                    qa_report.store(result.qa, options.qa_run or _stamp(), kind.name)
             result.counts = kind.upsert(cur, ctx)
+            if result.qa is not None and not options.dry_run:
+                # after the upsert: the map's qa_cells version row stays locked only until the commit
+                qa_report.store(result.qa, options.qa_run or _stamp(), kind.name)
             if matcher is not None and not options.dry_run:
                 digests.remember(cur, kind, VALID, first=matcher.first, inserted=result.counts.inserted)
             if not options.dry_run:
