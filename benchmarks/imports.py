@@ -19,7 +19,7 @@ each file times, in the same run:
 
 and, after (b), (e) the floor of any import into this layer: the rows (b) stored, INSERTed again
 from a plain copy in one statement into the emptied layer — its audit, link and tile triggers, its
-six indexes built after the rows as (b) builds them (``importers.indexes``), nothing read,
+five indexes built after the rows as (b) builds them (``importers.indexes``), nothing read,
 converted or checked (rolled back).
 
 Peak resident memory of the process is printed after each step. ``--statements`` also prints the
