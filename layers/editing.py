@@ -38,9 +38,10 @@ def acting_as(username: str) -> Iterator[None]:
 
 @contextmanager
 def bulk_audit(cur: Cursor) -> Iterator[None]:
-    """Audit INSERT statements run inside as one entry per statement listing the inserted keys
-    (``gridcity.audit_bulk``, see audit migration 0002); UPDATE and DELETE stay per row with
-    before/after. ``cur`` is a psycopg cursor inside a transaction (``acting_as``)."""
+    """Audit INSERT statements run inside as one entry per statement naming the inserted keys —
+    their first and last when they are one run of ids, else listed (``gridcity.audit_bulk``, see
+    audit migrations 0002 and 0005); UPDATE and DELETE stay per row with before/after. ``cur`` is
+    a psycopg cursor inside a transaction (``acting_as``)."""
     cur.execute("SELECT set_config(%s, 'on', true)", [AUDIT_BULK_SETTING])
     yield
     # Not in a ``finally``: after an error the transaction is aborted (a statement would mask the

@@ -1,4 +1,5 @@
-"""One audit entry per written row: who, when, what (table, row, action), before and after."""
+"""One audit entry per written row: who, when, what (table, row, action), before and after; a
+bulk INSERT's one entry names its rows' keys (migrations 0002 and 0005)."""
 
 from django.db import models
 
@@ -19,3 +20,11 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.table_name}#{self.row_id}"
+
+    @property
+    def bulk_keys(self) -> list[str]:
+        """The keys a bulk INSERT entry names: listed, or the run from its first to its last."""
+        after = self.after or {}
+        if "first" in after:
+            return [str(k) for k in range(after["first"], after["last"] + 1)]
+        return list(after.get("keys", []))

@@ -15,7 +15,7 @@ from layers.roles import AUDITOR
 from .models import AuditEntry
 
 FILTERS = ("actor", "table_name", "row_id", "action")
-BULK_ROW_ID = "*"  # see migrations/0002_bulk_insert_mode.py
+BULK_ROW_ID = "*"  # see migrations 0002_bulk_insert_mode and 0005_bulk_insert_key_run
 
 
 class AuditLog(APIView):
@@ -26,8 +26,7 @@ class AuditLog(APIView):
         rows = AuditEntry.objects.all()
         for name, value in request.query_params.items():
             if name == "row_id":
-                # a row inserted by a bulk load is listed by key in its statement's one entry (row_id '*')
-                rows = rows.filter(Q(row_id=value) | Q(row_id=BULK_ROW_ID, after__keys__contains=[value]))
+                rows = rows.filter(_row(value))
             elif name in FILTERS:
                 rows = rows.filter(**{name: value})
             elif name not in ("limit", "offset"):
@@ -41,3 +40,13 @@ class AuditLog(APIView):
             {"at": e.at, "actor": e.actor, "action": e.action, "table": e.table_name, "row_id": e.row_id,
              "before": e.before, "after": e.after} for e in page
         ]})
+
+
+def _row(key: str) -> Q:
+    """The entries of one row: its own, and the one entry (row_id '*') of the bulk INSERT that made
+    it, which lists its key or, for a run of integer keys, gives the run's first and last
+    (migrations 0002 and 0005)."""
+    found = Q(row_id=key) | Q(row_id=BULK_ROW_ID, after__keys__contains=[key])
+    if key.isascii() and key.isdigit():
+        found |= Q(row_id=BULK_ROW_ID, after__first__lte=int(key), after__last__gte=int(key))
+    return found

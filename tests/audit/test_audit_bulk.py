@@ -1,6 +1,6 @@
-"""Bulk mode of the audit log (``layers.editing.bulk_audit``, audit migration 0002): an INSERT
-statement is one entry listing the inserted keys; UPDATE and DELETE stay per row with
-before/after; outside bulk mode nothing changes."""
+"""Bulk mode of the audit log (``layers.editing.bulk_audit``, audit migrations 0002 and 0005): an
+INSERT statement is one entry naming the inserted keys (a run of ids by its first and last, other
+keys listed); UPDATE and DELETE stay per row with before/after; outside bulk mode nothing changes."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ SELECT '32098201010002' || lpad(i::text, 2, '0'), '0101', 'bulk ' || i, '', '', 
 FROM generate_series(1, %s) i
 """
 
+# Each row draws one id more than it uses: the ids have gaps.
+GAPS = INSERT.replace("FROM generate_series(1, %s) i",
+                      "FROM generate_series(1, %s) i WHERE nextval('layers_component_id_seq') > 0")
+
 
 def new_entries(since: int) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(id__gt=since, table_name="layers_component").order_by("id"))
@@ -27,15 +31,28 @@ def last_id() -> int:
     return AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def test_bulk_insert_is_one_entry_listing_the_keys(city) -> None:
+def test_bulk_insert_is_one_entry_giving_the_run_of_ids(city) -> None:
     since = last_id()
     with acting_as("loader"), connection.cursor() as wrapper, bulk_audit(wrapper.cursor):
         wrapper.execute(INSERT, [3])
     ids = sorted(Component.objects.filter(name__startswith="bulk ").values_list("id", flat=True))
     [entry] = new_entries(since)
     assert (entry.actor, entry.action, entry.row_id, entry.before) == ("loader", "INSERT", "*", None)
-    assert entry.after == {"bulk": True, "rows": 3, "keys": [str(i) for i in ids]}
+    assert entry.after == {"bulk": True, "rows": 3, "first": ids[0], "last": ids[-1]}
+    assert entry.bulk_keys == [str(i) for i in ids]
     assert entry.at is not None
+
+
+def test_ids_with_a_gap_are_listed(city) -> None:
+    """Another session drew ids from the sequence meanwhile: the statement's ids are no run."""
+    since = last_id()
+    with acting_as("loader"), connection.cursor() as wrapper, bulk_audit(wrapper.cursor):
+        wrapper.execute(GAPS, [3])
+    ids = sorted(Component.objects.filter(name__startswith="bulk ").values_list("id", flat=True))
+    assert ids[-1] - ids[0] + 1 > 3  # the statement drew ids it did not use
+    [entry] = new_entries(since)
+    assert entry.after == {"bulk": True, "rows": 3, "keys": [str(i) for i in ids]}
+    assert entry.bulk_keys == [str(i) for i in ids]
 
 
 def test_bulk_mode_ends_with_the_block_and_empty_inserts_log_nothing(city) -> None:
@@ -74,14 +91,24 @@ def test_outside_bulk_mode_inserts_are_logged_per_row(city) -> None:
 
 
 def test_auditors_find_a_bulk_inserted_row_by_its_id(city) -> None:
+    """In a run of ids (by its first and last) and in a list of keys; an id past the run is not in it."""
     with acting_as("loader"), connection.cursor() as wrapper, bulk_audit(wrapper.cursor):
         wrapper.execute(INSERT, [2])
-    pk = Component.objects.get(name="bulk 2").pk
-    body = city.clients["auditor"].get("/api/audit/", {"table_name": "layers_component", "row_id": pk}).json()
-    assert body["total"] == 1
-    [entry] = body["entries"]
+        wrapper.execute(GAPS.replace("'bulk ' || i", "'gaps ' || i").replace("lpad(i::text", "lpad((i + 10)::text"),
+                        [2])
+
+    def entries(pk: int) -> list[dict]:
+        body = city.clients["auditor"].get("/api/audit/", {"table_name": "layers_component", "row_id": pk}).json()
+        assert body["total"] == len(body["entries"])
+        return body["entries"]
+
+    in_run, listed = (Component.objects.get(name=name).pk for name in ("bulk 2", "gaps 2"))
+    [entry] = entries(in_run)
     assert (entry["actor"], entry["action"], entry["row_id"]) == ("loader", "INSERT", "*")
-    assert str(pk) in entry["after"]["keys"]
+    assert entry["after"]["first"] < in_run == entry["after"]["last"]
+    [entry] = entries(listed)
+    assert str(listed) in entry["after"]["keys"]
+    assert entries(listed + 1000) == []
 
 
 def test_one_update_of_many_rows_logs_each_row_with_its_own_before_and_after(city) -> None:

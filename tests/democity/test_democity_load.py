@@ -154,7 +154,7 @@ def test_the_audit_log_attributes_the_load_to_the_demo_loader(loaded: dict[str, 
         assert not entries.exclude(actor=LOADER).exists(), table
         inserts = entries.filter(action="INSERT")
         assert inserts.exists() and all(e.row_id == "*" and e.after["bulk"] for e in inserts), table
-        keys = [key for e in inserts for key in e.after["keys"]]
+        keys = [key for e in inserts for key in e.bulk_keys]
         assert sorted(keys) == sorted(str(pk) for pk in model.objects.values_list("pk", flat=True)), table
         assert sum(e.after["rows"] for e in inserts) == model.objects.count() > 0, table
     assert AuditEntry.objects.filter(actor=LOADER, table_name=User._meta.db_table).exists()
