@@ -30,7 +30,7 @@ from .errors import BadMapping, MissingCRS
 from .fields import RowError, convert
 from .kinds.base import ERRORS, SAME, SEEN, STAGE, VALID, Context, Counts, Kind
 from .locate import GridLocator
-from .readers import Batch, Source, open_file
+from .readers import Batch, Source, open_file, read_ahead
 
 
 @dataclass
@@ -191,7 +191,7 @@ def _read(staging: _Staging, source: Source, match: bool, progress: Progress | N
                     if progress:
                         progress(len(batch.rows))
                 return rows, same
-    for batch in source.batches():
+    for batch in read_ahead(source.batches()):
         if not first_pass:
             rows += len(batch.rows)
         if same and matcher is not None:

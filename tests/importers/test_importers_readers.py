@@ -130,3 +130,49 @@ def test_damaged_shp_member_is_refused_when_read_in_place(city, tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(errors.UnreadableFile, match="not a readable zip"):
         load.run("components", path, city.users["admin"])
+
+
+def _numbered(count: int, closed: list[str], fail_at: int | None = None):
+    """Batches of one row each, noting on which thread the generator was closed."""
+    import threading
+
+    from importers.readers import Batch
+
+    try:
+        for i in range(count):
+            if i == fail_at:
+                raise ValueError(f"batch {i} unreadable")
+            yield Batch(np.array([i + 1]), {"n": [i]})
+    finally:
+        closed.append(threading.current_thread().name)
+
+
+def test_read_ahead_gives_every_batch_in_order_and_closes_the_reader_on_its_thread():
+    from importers.readers import read_ahead
+
+    closed: list[str] = []
+    assert [b.rows[0] for b in read_ahead(_numbered(7, closed))] == list(range(1, 8))
+    assert closed == ["gridcity-import-reader"]
+
+
+def test_read_ahead_raises_the_readers_error_after_the_batches_before_it():
+    from importers.readers import read_ahead
+
+    got, closed = [], []
+    with pytest.raises(ValueError, match="batch 3 unreadable"):
+        for batch in read_ahead(_numbered(7, closed, fail_at=3)):
+            got.append(int(batch.rows[0]))
+    assert got == [1, 2, 3] and closed == ["gridcity-import-reader"]
+
+
+def test_read_ahead_left_early_stops_the_reader_before_returning():
+    import threading
+
+    from importers.readers import read_ahead
+
+    closed: list[str] = []
+    ahead = read_ahead(_numbered(1000, closed), depth=2)
+    assert int(next(ahead).rows[0]) == 1
+    ahead.close()  # the importing thread leaves the loop (an error while staging)
+    assert closed == ["gridcity-import-reader"]
+    assert not any(t.name == "gridcity-import-reader" for t in threading.enumerate())
