@@ -82,19 +82,19 @@ def _locked_empty(cur: Cursor, table: sql.Identifier) -> bool:
 
 
 @contextmanager
-def built_after(cur: Cursor, table_name: str) -> Iterator[None]:
+def built_after(cur: Cursor, table_name: str) -> Iterator[bool]:
     """Inside, ``table_name`` (a registry layer's table) has only the indexes kept (see the module)
     when it was empty on entry and its lock could be had; the others are built again, with their
-    names, on exit. Not restored after an error: the transaction is aborted then, and its rollback
-    restores them."""
+    names, on exit. Gives whether that is so: the layer is then empty and locked until the commit.
+    Not restored after an error: the transaction is aborted then, and its rollback restores them."""
     table = sql.Identifier(table_name)
     if not _empty(cur, table):
-        yield
+        yield False
         return
     cur.execute(_SECONDARY, [table_name])
     secondary = cur.fetchall()
     if not secondary or any(special for *_, special in secondary) or not _locked_empty(cur, table):
-        yield
+        yield False
         return
     # PostgreSQL drops and builds no index on a table with checks pending: the deferred foreign keys
     # check the new rows at the end of the INSERT instead of at the commit.
@@ -106,7 +106,7 @@ def built_after(cur: Cursor, table_name: str) -> Iterator[None]:
     for index, constraint, _, _ in secondary:
         cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(constraint))
                     if constraint else sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
-    yield
+    yield True
     for _, constraint, definition, _ in secondary:
         # The definitions are PostgreSQL's own text for indexes of a registry layer's table.
         cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(

@@ -9,28 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
-import numpy as np
-import shapely
 from django.db import connection, transaction
 from psycopg import Cursor, sql
-from psycopg.types import TypeInfo
-from psycopg.types.string import BytesBinaryDumper
 
 from layers.access import Actor, check_edit
 from layers.editing import acting_as
 from layers.errors import BadParameter
 
 from . import crs as crsmod
-from . import digests, kinds, mapping
+from . import digests, kinds, mapping, stream
 from . import qa as qa_report
+from . import staging as staging_table
 from .errors import BadMapping, MissingCRS
-from .fields import RowError, convert
-from .kinds.base import ERRORS, SAME, SEEN, STAGE, VALID, Context, Counts, Kind
-from .locate import GridLocator
-from .readers import Batch, Source, open_file, read_ahead
+from .fields import RowError
+from .kinds.base import ERRORS, SAME, VALID, Context, Counts, Kind
+from .readers import Source, open_file, read_ahead
+from .staging import Staging
 
 
 @dataclass
@@ -108,33 +104,23 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"gridcity.import.{kind.layer.table}"])
             # Many short set-based statements: JIT compilation costs more than it saves on each.
             cur.execute("SET LOCAL jit = off")
-            _create_tables(cur, kind)
+            staging_table.create_tables(cur, kind)
             matcher = (digests.Matcher(cur, kind, mapped, extra, source_crs.name, source.encoding)
                        if kind.digests else None)
-            staging = _Staging(cur, kind, mapped, source_crs, extra, matcher)
-            result.rows, result.recognised = _read(staging, source, match=not options.qa, progress=progress)
-            _index_stage(cur, kind)
-            if matcher is not None:
-                cur.execute(f"ANALYZE {SAME}")
-            kind.validate(cur, ctx)
-            if matcher is not None:
-                kind.check_unchanged(cur, ctx)
-            if options.qa:  # against the layer as it was (omissions: the previous inventory)
-                result.qa = qa_report.compute(cur, kind.name, kind.layer.table, kind.key, kind.class_field,
-                                              options.expected)
-            result.counts = kind.upsert(cur, ctx)
-            if result.qa is not None and not options.dry_run:
-                # after the upsert: the map's qa_cells version row stays locked only until the commit
-                qa_report.store(result.qa, options.qa_run or _stamp(), kind.name)
-            if matcher is not None and not options.dry_run:
-                digests.remember(cur, kind, VALID, first=matcher.first, inserted=result.counts.inserted)
+            staging = Staging(cur, kind, mapped, source_crs, extra, matcher)
+            streamed = (stream.census(staging, source, ctx, progress)
+                        if kind.streams and not (options.dry_run or options.qa) else None)
+            if streamed is None:
+                _stage_check_write(staging, source, ctx, options, result, progress)
+            else:
+                result.rows, result.counts = streamed
             if not options.dry_run:
                 c = result.counts
                 _refresh_statistics(cur, [kind.layer.table, *(["importers_rowdigest"] if matcher else [])],
                                     c.inserted + c.updated + c.retired + c.deleted)
             result.errors = _errors(cur)
             result.rejected = len({e.row for e in result.errors if e.severity == "error"})
-            _drop_tables(cur)
+            staging_table.drop_tables(cur)
             if options.dry_run:
                 transaction.set_rollback(True)
         return result
@@ -142,25 +128,30 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
         source.close()
 
 
-@dataclass
-class _Staging:
-    """What staging a batch needs: the import's cursor, kind, column mapping, CRS and extra headers,
-    the digest matcher (kinds with digests) and the grid locator (kinds with a derived unit grid)."""
+def _stage_check_write(staging: Staging, source: Source, ctx: Context, options: Options, result: Result,
+                       progress: Progress | None) -> None:
+    """The general path: stage the whole file, check it, compute its QA, then upsert the layer
+    and remember the digests; fills in ``result``."""
+    cur, kind, matcher = staging.cur, staging.kind, staging.matcher
+    result.rows, result.recognised = _read(staging, source, match=not options.qa, progress=progress)
+    staging_table.index_stage(cur, kind)
+    if matcher is not None:
+        cur.execute(f"ANALYZE {SAME}")
+    kind.validate(cur, ctx)
+    if matcher is not None:
+        kind.check_unchanged(cur, ctx)
+    if options.qa:  # against the layer as it was (omissions: the previous inventory)
+        result.qa = qa_report.compute(cur, kind.name, kind.layer.table, kind.key, kind.class_field,
+                                      options.expected)
+    result.counts = kind.upsert(cur, ctx)
+    if result.qa is not None and not options.dry_run:
+        # after the upsert: the map's qa_cells version row stays locked only until the commit
+        qa_report.store(result.qa, options.qa_run or _stamp(), kind.name)
+    if matcher is not None and not options.dry_run:
+        digests.remember(cur, kind, VALID, first=matcher.first, inserted=result.counts.inserted)
 
-    cur: Cursor
-    kind: Kind
-    mapped: dict[str, str]
-    source_crs: crsmod.SourceCRS
-    extra: list[str]
-    matcher: digests.Matcher | None
 
-    @cached_property
-    def locator(self) -> GridLocator | None:
-        """Read the grids only once a batch is staged (a re-import that changed nothing never is)."""
-        return GridLocator(self.cur) if "unit_grid" in self.kind.derived else None
-
-
-def _read(staging: _Staging, source: Source, match: bool, progress: Progress | None) -> tuple[int, int]:
+def _read(staging: Staging, source: Source, match: bool, progress: Progress | None) -> tuple[int, int]:
     """Stage the file; returns (rows read, rows recognised unchanged).
 
     With remembered digests for the layer (and ``match``), a first pass finds the unchanged rows
@@ -187,7 +178,7 @@ def _read(staging: _Staging, source: Source, match: bool, progress: Progress | N
                 return rows, same
             if matcher.changed is not None:
                 for batch in source.features(*matcher.changed):
-                    _stage(staging, batch)
+                    staging_table.stage_batch(staging, batch)
                     if progress:
                         progress(len(batch.rows))
                 return rows, same
@@ -199,21 +190,10 @@ def _read(staging: _Staging, source: Source, match: bool, progress: Progress | N
             if skip.any():
                 batch = batch.take(~skip)
         if len(batch.rows):
-            _stage(staging, batch)
+            staging_table.stage_batch(staging, batch)
         if progress:
             progress(len(batch.rows))
     return rows, same
-
-
-def _index_stage(cur: Cursor, kind: Kind) -> None:
-    """Index the staged rows by key and give the planner their statistics, but for the geometry:
-    the rules join staged rows by key and row number, and probe positions through tables of their
-    own (``import_probe``, ``import_qa_rows``), so the histogram of positions would plan nothing
-    and cost half the ANALYZE (0.09 s for a census)."""
-    planned = [c for c, t in kind.stage_columns().items() if not t.startswith("geometry")]
-    cur.execute(sql.SQL("CREATE INDEX ON {stage} ({key}); ANALYZE {stage} ({planned})").format(
-        stage=sql.Identifier(STAGE), key=sql.Identifier(kind.key),
-        planned=sql.SQL(", ").join(map(sql.Identifier, planned))))
 
 
 def _refresh_statistics(cur: Cursor, tables: list[str], changed: int) -> None:
@@ -254,105 +234,6 @@ def _check_columns(kind: Kind, source: Source, mapped: dict[str, str]) -> None:
         raise BadMapping(f"the table has no coordinate columns (columns: {', '.join(source.columns)}): give "
                          "经度/纬度, X坐标 (northing)/Y坐标 (easting) or a WKT column, or map them with --mapping",
                          field="geometry", rule="required_column")
-
-
-def _create_tables(cur: Cursor, kind: Kind) -> None:
-    """The staging and error tables (temporary; dropped at the end even inside an outer transaction)."""
-    _drop_tables(cur)
-    columns = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-                                 for c, t in kind.stage_columns().items())
-    cur.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(sql.Identifier(STAGE), columns))
-    cur.execute(f"CREATE TEMP TABLE {ERRORS} (row_no integer, field text, value text, rule text, message text, "
-                "severity text) ON COMMIT DROP")
-
-
-def _drop_tables(cur: Cursor) -> None:
-    cur.execute(f"DROP VIEW IF EXISTS {VALID}; DROP TABLE IF EXISTS {STAGE}, {ERRORS}, {SAME}, {SEEN}")
-
-
-def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) -> np.ndarray:
-    """The batch's geometries in the source CRS: the file's, or built from coordinate columns."""
-    if batch.geoms is not None:
-        return batch.geoms
-    if "wkt" in mapped:
-        raw = [str(v) if v not in (None, "") else None for v in batch.column(mapped["wkt"])]
-        return shapely.from_wkt(raw, on_invalid="warn") if raw else np.array([], dtype=object)
-    xname, yname = ("lon", "lat") if {"lon", "lat"} <= set(mapped) else ("east", "north")
-    coords = []
-    for axis in (xname, yname):
-        values = np.full(len(batch.rows), np.nan)
-        for i, (row, cell) in enumerate(zip(batch.rows, batch.column(mapped[axis]), strict=True)):
-            try:
-                values[i] = float(cell)
-            except (TypeError, ValueError):
-                errors.append(RowError(int(row), axis, "" if cell is None else str(cell), "number",
-                                       f"{mapped[axis]} {cell!r} is not a number"))
-        coords.append(values)
-    points = shapely.points(np.column_stack(coords))
-    points[~(np.isfinite(coords[0]) & np.isfinite(coords[1]))] = None
-    return points
-
-
-def _stage(staging: _Staging, batch: Batch) -> None:
-    """Convert, check and COPY one batch into the staging table (row errors into the error table)."""
-    cur, kind, mapped, source_crs, extra = (staging.cur, staging.kind, staging.mapped, staging.source_crs,
-                                            staging.extra)
-    errors: list[RowError] = []
-    rows = [int(r) for r in batch.rows]
-    geoms = kind.check_geometries(_geometries(batch, mapped, errors), batch.rows, errors)
-    present = ~shapely.is_missing(geoms)
-    if present.any():
-        geoms[present] = source_crs.geometries_to_storage(geoms[present], batch.rows[present])
-    values = {f.name: convert(f, batch.column(mapped[f.name]), rows, errors) if f.name in mapped
-              else [None] * len(rows) for f in kind.all_fields}
-    kind.prepare(values, rows, errors)
-    if extra:
-        kind.prepare_extra(values, {h: batch.column(h) for h in extra}, rows, errors)
-    if staging.locator is not None:
-        values["unit_grid"] = staging.locator.locate(geoms)
-    if staging.matcher is not None:
-        values["import_digest"] = staging.matcher.digests(batch).tolist()
-    names = ["row_no", *values, "geom"]
-    types = kind.stage_columns()
-    # Binary COPY (EWKB bytes, no hex round trip) when every column has a binary dumper for what
-    # the converters give; jsonb columns hold JSON text, which only the text format takes as is.
-    binary = all(types[n] in _BINARY_TYPES or n == "geom" for n in names)
-    # Plain WKB: the staging column is geometry(Geometry, 4490), and PostGIS gives a value without
-    # an SRID its column's (no copy of every geometry to stamp one on here).
-    wkb = shapely.to_wkb(geoms, hex=not binary, include_srid=False)
-    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN{}").format(
-            sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, names)),
-            sql.SQL(" (FORMAT BINARY)" if binary else ""))) as copy:
-        if binary:
-            copy.set_types([*(types[n] for n in names[:-1]), _geometry_oid(cur)])
-        for record in zip(rows, *values.values(), wkb.tolist(), strict=True):
-            copy.write_row(record)
-    if errors:
-        with cur.copy(f"COPY {ERRORS} (row_no, field, value, rule, message, severity) FROM STDIN") as copy:
-            for error in errors:
-                copy.write_row(error.as_tuple())
-
-
-_BINARY_TYPES = {"integer", "text", "date", "bigint", "double precision"}
-
-
-class _GeometryDumper(BytesBinaryDumper):
-    """EWKB bytes as a binary ``geometry`` value (PostGIS ``geometry_recv`` reads EWKB)."""
-
-
-def _geometry_oid(cur: Cursor) -> int:
-    """The database's ``geometry`` oid, with a binary dumper for it on this cursor only (found by
-    oid after ``Copy.set_types``; ``bytes`` elsewhere still dump as ``bytea``)."""
-    oid = cur.adapters.types.get("geometry")
-    if oid is None:
-        info = TypeInfo.fetch(cur.connection, "geometry")
-        if info is None:
-            raise RuntimeError("PostGIS geometry type not found")
-        info.register(cur)
-        oid = info
-    dumper = type("GeometryDumper", (_GeometryDumper,), {"oid": oid.oid})
-    cur.adapters.register_dumper(None, dumper)
-    return oid.oid
 
 
 def _errors(cur: Cursor) -> list[RowError]:

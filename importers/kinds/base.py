@@ -29,6 +29,8 @@ STAGE, ERRORS, VALID = "import_stage", "import_errors", "import_valid"
 # Rows whose digest shows them unchanged since their last import, and each batch's digests
 # on their way there (``importers.digests``).
 SAME, SEEN = "import_same", "import_seen"
+# A streamed census's row numbers and keys of every batch, for the key-twice rule (``importers.stream``).
+KEYS = "import_keys"
 GEOMETRY_TYPES = {"point": ("Point",), "polygon": ("Polygon",), "line": ("LineString",),
                   "any": ("Point", "LineString", "Polygon")}
 _LABELS = {"Point": "points", "LineString": "lines", "Polygon": "polygons"}
@@ -58,6 +60,9 @@ class Context:
     extra: list[str] = field(default_factory=list)
     # Rolled back at the end: the upsert keeps the layer's indexes (``importers.indexes``).
     dry_run: bool = False
+    # The layer was empty and is locked against every other session (a census streamed into it,
+    # ``importers.stream``): rules comparing a row with its stored twin have none to look at.
+    empty_layer: bool = False
 
 
 @dataclass
@@ -101,6 +106,9 @@ class Kind:
     same_stored: dict[str, str] = {}
     # Warnings :meth:`check_unchanged` gives again; a row with any other warning is not remembered.
     rechecked_warnings: tuple[str, ...] = ()
+    # A census into the empty layer may be streamed (``importers.stream``): every rule but
+    # :meth:`validate_file`'s is in :meth:`validate_rows`, and the stored row is the valid staged row.
+    streams: bool = False
 
     @property
     def layer(self) -> Layer:
@@ -159,8 +167,20 @@ class Kind:
     # -- SQL side ----------------------------------------------------------------------------
 
     def validate(self, cur: Cursor, ctx: Context) -> None:
-        """Add the kind's SQL rules to the error table (subclasses call ``super()`` first)."""
-        duplicates(cur, self.key, self.fields[0].label, with_same=self.digests)
+        """Add the kind's SQL rules to the error table: the file's, then each row's (subclasses
+        extend either, calling ``super()`` first)."""
+        self.validate_file(cur, ctx)
+        self.validate_rows(cur, ctx)
+
+    def validate_file(self, cur: Cursor, ctx: Context, source: str = STAGE) -> int:
+        """The rules over all rows of the file at once (a key twice), over ``source``: the staged
+        rows, or (a streamed census) the keys of every batch staged. Returns the rows rejected."""
+        return duplicates(cur, self.key, self.fields[0].label, with_same=self.digests and source == STAGE,
+                          source=source)
+
+    def validate_rows(self, cur: Cursor, ctx: Context) -> None:
+        """The rules each staged row passes or fails on its own, with the stored rows and the
+        platform's tables (a :attr:`streams` kind has no other than :meth:`validate_file`'s)."""
         for f in self.all_fields:
             if f.name in self.required:
                 # not when the cell was refused already (it is NULL for that reason)
@@ -196,8 +216,7 @@ class Kind:
         condition ``only`` over ``v``) into ``layer``'s table; returns (inserted, updated)."""
         table, valid_table = sql.Identifier(layer.table), sql.Identifier(VALID)
         key, vkey = sql.Identifier(layer.column(self.key)), sql.Identifier(self.key)
-        pairs = [(layer.column(n), _value(layer, n)) for n in stored]
-        pairs += [(layer.column(n), sql.SQL(expr)) for n, expr in computed.items()]
+        pairs = _stored_pairs(layer, stored, computed)
         geom = sql.Identifier(layer.column(layer.geometry_field))
         cols = sql.SQL(", ").join([*(sql.Identifier(c) for c, _ in pairs), geom])
         vals = sql.SQL(", ").join([*(v for _, v in pairs), sql.SQL("v.geom")])
@@ -218,12 +237,7 @@ class Kind:
             table=table, cols=cols, vals=vals, valid=valid_table, key=key, vkey=vkey, differs=differs,
             only=sql.SQL(only)))
         updated = cur.rowcount
-        ins_cols = sql.SQL(", ").join([cols, *(sql.Identifier(c) for c in defaults)])
-        ins_vals = sql.SQL(", ").join([vals, *(sql.SQL(e) for e in defaults.values())])
-        insert = sql.SQL(
-            "INSERT INTO {table} ({cols}, created_at, updated_at) SELECT {vals}, now(), now() FROM {valid} v "
-            "WHERE ({only})").format(table=table, cols=ins_cols, vals=ins_vals, valid=valid_table,
-                                     only=sql.SQL(only))
+        insert = _insert(layer, pairs, defaults, only)
         # One audit entry for the statement, listing the new keys (the stored row is its after-image).
         with bulk_audit(cur):
             if existing:
@@ -254,6 +268,15 @@ class Kind:
                                  field=self.key)
         return inserted, updated
 
+    def insert_valid(self, cur: Cursor, ctx: Context) -> int:
+        """INSERT the valid staged rows into the kind's layer, as new rows (a streamed census: no
+        key is stored, and no other session writes the layer); audited as one entry. Returns how many."""
+        layer = self.layer
+        with bulk_audit(cur):
+            cur.execute(_insert(layer, _stored_pairs(layer, self.stored_fields(ctx), self.computed_columns(ctx)),
+                                self.insert_defaults(ctx), "TRUE"))
+            return cur.rowcount
+
     def insert_defaults(self, ctx: Context) -> dict[str, str]:
         """Columns a new row needs that the file did not carry: column → SQL expression."""
         return {}
@@ -276,6 +299,23 @@ def valid_rows(cur: Cursor) -> int:
     cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(VALID)))
     (valid,) = cur.fetchone() or (0,)
     return valid
+
+
+def _stored_pairs(layer: Layer, stored: list[str], computed: dict[str, str]) -> list[tuple[str, sql.Composable]]:
+    """Each column an import writes (but the geometry) with its value over the valid row ``v``."""
+    return ([(layer.column(n), _value(layer, n)) for n in stored]
+            + [(layer.column(n), sql.SQL(expr)) for n, expr in computed.items()])
+
+
+def _insert(layer: Layer, pairs: list[tuple[str, sql.Composable]], defaults: dict[str, str],
+            only: str) -> sql.Composed:
+    """``INSERT INTO`` the layer the valid rows matching ``only`` (SQL over ``v``), stamped now."""
+    geom = sql.Identifier(layer.column(layer.geometry_field))
+    cols = sql.SQL(", ").join([*(sql.Identifier(c) for c, _ in pairs), geom, *(sql.Identifier(c) for c in defaults)])
+    vals = sql.SQL(", ").join([*(v for _, v in pairs), sql.SQL("v.geom"), *(sql.SQL(e) for e in defaults.values())])
+    return sql.SQL("INSERT INTO {table} ({cols}, created_at, updated_at) SELECT {vals}, now(), now() FROM {valid} v "
+                   "WHERE ({only})").format(table=sql.Identifier(layer.table), cols=cols, vals=vals,
+                                            valid=sql.Identifier(VALID), only=sql.SQL(only))
 
 
 def _value(layer: Layer, name: str) -> sql.Composable:
@@ -302,14 +342,15 @@ def add_errors(cur: Cursor, query: str, params: list | None = None) -> int:
     return cur.rowcount
 
 
-def duplicates(cur: Cursor, key: str, label: str, with_same: bool = False) -> None:
+def duplicates(cur: Cursor, key: str, label: str, with_same: bool = False, source: str = STAGE) -> int:
     """Every row whose key appears more than once in the file is rejected (which one is right is unknown);
-    ``with_same``: counting the rows set aside as unchanged too. The repeated keys are found first
-    (one hash aggregate), so listing their rows costs nothing when there are none."""
+    ``with_same``: counting the rows set aside as unchanged too; ``source``: the table of the rows
+    (``row_no`` and the key). The repeated keys are found first (one hash aggregate), so listing
+    their rows costs nothing when there are none. Returns how many rows were rejected."""
     rows = sql.SQL("(SELECT row_no, {k} FROM {stage} UNION ALL SELECT row_no, {k} FROM {same})" if with_same
-                   else "{stage}").format(k=sql.Identifier(key), stage=sql.Identifier(STAGE),
+                   else "{stage}").format(k=sql.Identifier(key), stage=sql.Identifier(source),
                                           same=sql.Identifier(SAME))
-    add_errors(cur, sql.SQL(
+    return add_errors(cur, sql.SQL(
         "SELECT r.row_no, %s, r.{k}, 'unique_in_file', format('%%s %%s appears %%s times in the file (rows %%s)', "
         "%s::text, r.{k}, d.n, d.rows_list), 'error' FROM {rows} r JOIN (SELECT {k}, count(*) AS n, "
         "string_agg(row_no::text, ', ' ORDER BY row_no) AS rows_list FROM {rows} x WHERE {k} IN "

@@ -56,6 +56,7 @@ class Components(Kind):
     retired_status = Component.RETIRED
     class_field = "component_class"
     digests = True
+    streams = True
     recheck = ("grid_stated",)
     same_stored = {"unit_grid": "unit_grid_id"}
     rechecked_warnings = ("grid_mismatch",)
@@ -93,14 +94,14 @@ class Components(Kind):
             elif code is not None:
                 classes[i] = code[6:10]
 
-    def validate(self, cur: Cursor, ctx: Context) -> None:
-        super().validate(cur, ctx)
+    def validate_rows(self, cur: Cursor, ctx: Context) -> None:
+        super().validate_rows(cur, ctx)
         rejected_by(cur, "s.component_class IS NOT NULL AND NOT EXISTS (SELECT 1 FROM layers_componentclass c "
                     "WHERE c.code = s.component_class)", "component_class", "s.component_class", "class_code",
                     "format('class %%s is not in the class table (see /api/component-classes/; local classes "
                     "use minor codes 80–99)', s.component_class)")
         repair_geometries(cur)
-        locate_in_grids(cur, "layers_component", f"ST_AsText({_PROBE.format(g='s.geom')}, 6)")
+        locate_in_grids(cur, ctx, "layers_component", f"ST_AsText({_PROBE.format(g='s.geom')}, 6)")
         rejected_by(cur, "s.unit_grid IS NOT NULL AND s.code IS NOT NULL AND left(s.code, 6) <> left(s.unit_grid, 6)",
                     "code", "s.code", "component_code",
                     "format('标识码 %%s must start with the district code %%s of its position', s.code, "
@@ -133,12 +134,13 @@ def check_stated_grid(cur: Cursor, source: str = STAGE) -> None:
                 "s.grid_stated, s.unit_grid)", severity="warning", source=source)
 
 
-def locate_in_grids(cur: Cursor, table: str, position: str = "ST_AsText(s.geom, 6)") -> None:
+def locate_in_grids(cur: Cursor, ctx: Context, table: str, position: str = "ST_AsText(s.geom, 6)") -> None:
     """Each staged row's unit grid: its stored row's when the position did not move, else derived
     (:func:`derive_unit_grids`); a position under no grid is rejected (rule ``inside_district``,
     the message showing ``position``, SQL over alias ``s``). ``table`` is the kind's layer table."""
-    cur.execute(f"UPDATE {STAGE} s SET unit_grid = t.unit_grid_id FROM {table} t "  # noqa: S608 (registry)
-                "WHERE t.code = s.code AND t.geom = s.geom")
+    if not ctx.empty_layer:
+        cur.execute(f"UPDATE {STAGE} s SET unit_grid = t.unit_grid_id FROM {table} t "  # noqa: S608 (registry)
+                    "WHERE t.code = s.code AND t.geom = s.geom")
     derive_unit_grids(cur)
     rejected_by(cur, "s.unit_grid IS NULL AND s.geom IS NOT NULL", "geometry", "ST_AsText(s.geom, 6)",
                 "inside_district", f"format('position %%s lies outside every unit grid of the platform', {position})")
@@ -153,6 +155,8 @@ def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str, s
                 "s.unit_grid", "jurisdiction",
                 "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
                 [ctx.jurisdiction], source=source)
+    if ctx.empty_layer:
+        return
     add_errors(cur, f"SELECT s.row_no, 'code', s.code, 'jurisdiction', "  # noqa: S608 (registry)
                f"format('{label} %%s is stored in unit grid %%s, outside your jurisdiction', s.code, "
                f"t.unit_grid_id), 'error' FROM {source} s JOIN {table} t ON t.code = s.code "
@@ -178,8 +182,10 @@ def derive_unit_grids(cur: Cursor) -> None:
 def repair_geometries(cur: Cursor) -> None:
     """Invalid lines/polygons: repaired when ST_MakeValid yields one part of the same type (a ring
     touching itself → a polygon with a hole: warning); rejected otherwise (a bow-tie → two polygons)."""
-    cur.execute(f"ALTER TABLE {STAGE} ADD COLUMN repaired geometry")
+    cur.execute(f"ALTER TABLE {STAGE} ADD COLUMN IF NOT EXISTS repaired geometry")  # again per batch when streamed
     cur.execute(f"UPDATE {STAGE} SET repaired = ST_MakeValid(geom) WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)")  # noqa: S608 (identifiers are module constants)
+    if not cur.rowcount:
+        return
     cur.execute(f"UPDATE {STAGE} SET repaired = CASE WHEN ST_NumGeometries(x) = 1 THEN ST_GeometryN(x, 1) ELSE x END "  # noqa: S608 (identifiers are module constants)
                 f"FROM (SELECT row_no AS r, ST_CollectionExtract(repaired, ST_Dimension(geom) + 1) AS x FROM {STAGE} "
                 "WHERE repaired IS NOT NULL) e WHERE row_no = e.r")

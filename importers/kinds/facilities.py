@@ -150,5 +150,5 @@ class Facilities(Kind):
 
     def validate(self, cur: Cursor, ctx: Context) -> None:
         super().validate(cur, ctx)
-        locate_in_grids(cur, "layers_facility")
+        locate_in_grids(cur, ctx, "layers_facility")
         check_grid_jurisdiction(cur, ctx, "layers_facility", "编号")

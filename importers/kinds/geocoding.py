@@ -96,7 +96,7 @@ class GeocodingKind(NamedKind):
 
     def validate(self, cur: Cursor, ctx: Context) -> None:
         super().validate(cur, ctx)
-        locate_in_grids(cur, self.layer.table)
+        locate_in_grids(cur, ctx, self.layer.table)
         check_grid_jurisdiction(cur, ctx, self.layer.table, self.fields[0].label)
 
 

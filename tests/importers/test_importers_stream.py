@@ -1,0 +1,133 @@
+"""A census into an empty layer is streamed (``importers.stream``): each batch checked and inserted
+while the next is read. With batches of three rows, a GeoPackage whose planted errors fall in
+every batch (a key twice within a batch and across batches, a repair in a later batch) ends as
+the general path ends it: the same rows stored, the same errors, the same digests."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+from django.db import IntegrityError, connection, transaction
+
+from audit.models import AuditEntry
+from importers import load, stream
+from importers.kinds.components import Components
+from layers.models import Component
+
+
+def _ring_touching_itself(x: float, y: float) -> shapely.Polygon:
+    """ST_MakeValid makes it one polygon with a hole: repaired, with a warning."""
+    return shapely.Polygon([(x, y), (x + .004, y), (x + .004, y + .004), (x + .002, y + .004), (x + .003, y + .002),
+                            (x + .001, y + .002), (x + .002, y + .004), (x, y + .004), (x, y)])
+
+
+# 标识码, 名称, geometry: in batches of three (rows 1–3, 4–6, 7–9, 10)
+ROWS = [
+    ("3209820101000301", "首行", shapely.Point(120.41, 33.12)),        # 1: its key again in row 9
+    ("3209820101000302", "好井盖", shapely.Point(120.46, 33.28)),      # 2: ok
+    ("3209820199000303", "无此类", shapely.Point(120.41, 33.12)),      # 3: class 0199
+    ("3209820101000304", "重复甲", shapely.Point(120.41, 33.13)),      # 4: key twice in its batch
+    ("3209820101000304", "重复乙", shapely.Point(120.42, 33.13)),      # 5
+    ("3209820401000306", "绿地", _ring_touching_itself(120.41, 33.11)),  # 6: repaired (warning)
+    ("3209820401000307", "蝴蝶", shapely.Polygon([(120.41, 33.13), (120.42, 33.14), (120.42, 33.13),
+                                                 (120.41, 33.14)])),  # 7: cannot be repaired
+    ("3209820101000308", "域外", shapely.Point(120.70, 33.11)),        # 8: outside every grid
+    ("3209820101000301", "末行", shapely.Point(120.58, 33.14)),        # 9: row 1's key again
+    ("3209820201000310", "停车场", shapely.Point(120.58, 33.14)),      # 10: ok
+]
+
+
+@pytest.fixture
+def census(tmp_path):
+    path = tmp_path / "census.gpkg"
+    gpd.GeoDataFrame({"标识码": [r[0] for r in ROWS], "名称": [r[1] for r in ROWS], "状态": ["完好"] * len(ROWS)},
+                     geometry=[r[2] for r in ROWS], crs="EPSG:4490").to_file(path, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def _import(city, path, streams: bool, monkeypatch) -> tuple[dict, list, list, list, int]:
+    """Import ``path`` into the emptied layer, streamed or not, and roll it back; returns the
+    summary, errors, stored rows, remembered digests and the bulk INSERT audit entries."""
+    monkeypatch.setattr(Components, "streams", streams)
+    with transaction.atomic():
+        Component.objects.all().delete()
+        audited = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        result = load.run("components", path, city.users["admin"])
+        stored = sorted(Component.objects.values_list("code", "name", "component_class_id", "unit_grid_id",
+                                                      "status"))
+        with connection.cursor() as cur:
+            cur.execute("SELECT code, ST_AsText(geom) FROM layers_component ORDER BY code")
+            stored += cur.fetchall()
+            cur.execute("SELECT key, digest FROM importers_rowdigest WHERE layer = 'components' ORDER BY key")
+            remembered = cur.fetchall()
+        bulk = AuditEntry.objects.filter(id__gt=audited, table_name="layers_component", action="INSERT").count()
+        transaction.set_rollback(True)
+    summary = result.summary()
+    return summary, [e.as_tuple() for e in result.errors], stored, remembered, bulk
+
+
+def test_a_streamed_census_ends_as_the_general_path_ends_it(city, census, monkeypatch):
+    monkeypatch.setattr(stream, "STREAM_ROWS", 3)
+    streamed = _import(city, census, True, monkeypatch)
+    general = _import(city, census, False, monkeypatch)
+    assert streamed[4] == 4 and general[4] == 1  # one bulk INSERT per batch: it did stream
+    assert streamed[:4] == general[:4]
+    summary, errors, stored, remembered, _ = streamed
+    assert (summary["inserted"], summary["rejected"], summary["warnings"]) == (3, 7, 1)
+    assert [(row, rule, severity) for row, _, _, rule, _, severity in errors] == [
+        (1, "unique_in_file", "error"), (3, "class_code", "error"), (4, "unique_in_file", "error"),
+        (5, "unique_in_file", "error"), (6, "valid_geometry", "warning"), (7, "valid_geometry", "error"),
+        (8, "inside_district", "error"), (9, "unique_in_file", "error")]
+    assert "rows 1, 9" in errors[0][4]
+    assert [code for code, *_ in stored[:3]] == ["3209820101000302", "3209820201000310", "3209820401000306"]
+    assert [key for key, _ in remembered] == ["3209820101000302", "3209820201000310"]  # not the repaired row
+
+
+def test_the_rows_of_a_key_given_twice_are_inserted_then_deleted_in_the_audit_log(city, census, monkeypatch):
+    monkeypatch.setattr(stream, "STREAM_ROWS", 3)
+    Component.objects.all().delete()
+    audited = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    load.run("components", census, city.users["admin"])
+    assert not Component.objects.filter(code="3209820101000301").exists()
+    deleted = AuditEntry.objects.filter(id__gt=audited, table_name="layers_component", action="DELETE")
+    # every row of a repeated key was valid on its own: inserted with its batch, deleted at the end
+    assert sorted(e.before["name"] for e in deleted) == sorted(["首行", "末行", "重复甲", "重复乙"])
+    inserts = AuditEntry.objects.filter(id__gt=audited, table_name="layers_component", action="INSERT")
+    assert {e.actor for e in [*inserts, *deleted]} == {city.users["admin"].username}
+
+
+def test_a_layer_with_rows_is_not_streamed(city, census, monkeypatch):
+    monkeypatch.setattr(stream, "STREAM_ROWS", 3)
+    assert Component.objects.exists()
+    audited = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    result = load.run("components", census, city.users["admin"])
+    assert result.counts.inserted == 3
+    assert AuditEntry.objects.filter(id__gt=audited, table_name="layers_component", action="INSERT").count() == 1
+
+
+def test_a_failure_in_a_later_batch_writes_nothing(city, census, monkeypatch):
+    """The layer refuses a row of the third batch (a check no import rule knows): the import fails
+    with the database's error, and the batches already inserted go with its transaction."""
+    monkeypatch.setattr(stream, "STREAM_ROWS", 3)
+    Component.objects.all().delete()
+    with connection.cursor() as cur:
+        cur.execute("ALTER TABLE layers_component ADD CONSTRAINT no_outsiders CHECK (name <> '停车场')")
+        cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'layers_component' ORDER BY 1")
+        indexes = cur.fetchall()
+    with pytest.raises(IntegrityError, match="no_outsiders"), transaction.atomic():
+        load.run("components", census, city.users["admin"])
+    assert not Component.objects.exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'layers_component' ORDER BY 1")
+        assert cur.fetchall() == indexes
+
+
+def test_a_census_streamed_again_in_the_same_transaction(city, census, monkeypatch):
+    """The keys table of the first streamed census is gone before the second creates its own."""
+    monkeypatch.setattr(stream, "STREAM_ROWS", 3)
+    audited = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for _ in range(2):
+        Component.objects.all().delete()
+        assert load.run("components", census, city.users["admin"]).counts.inserted == 3
+    assert AuditEntry.objects.filter(id__gt=audited, table_name="layers_component", action="INSERT").count() == 8
