@@ -11,7 +11,7 @@ each file times, in the same run:
 
 (a) ``ogr2ogr -f PostgreSQL`` loading the file into a new table (COPY) — the limit;
 (b) ``importers.load.run`` into the empty components layer: read, transform, stage, validate,
-    derive unit grids in SQL, upsert, audit — target ≤ 2 × (a);
+    locate in unit grids, insert, audit — streamed (``importers.stream``) — target ≤ 2 × (a);
 (c) the same file re-imported unchanged — target ≤ 1 × (a);
 (d) a re-survey: the file written again with 1 % of its rows changed (名称), imported over (c) —
     no target, the realistic case (the unchanged rows are recognised by digest, the changed ones

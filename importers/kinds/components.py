@@ -166,7 +166,12 @@ def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str, s
 def derive_unit_grids(cur: Cursor) -> None:
     """The unit grid of each staged position not matched to its stored twin: the lowest-coded grid
     its probe point (the point, or a point on the line/polygon) intersects. A GiST join driven by
-    the grids, so each grid polygon is prepared once and probes the indexed points."""
+    the grids, so each grid polygon is prepared once and probes the indexed points. Nothing when
+    every row has its grid (the positions were located while staging: ``importers.locate``)."""
+    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {STAGE} WHERE unit_grid IS NULL AND geom IS NOT NULL)")  # noqa: S608
+    (unplaced,) = cur.fetchone() or (False,)
+    if not unplaced:
+        return
     cur.execute(f"""
         CREATE TEMP TABLE import_probe ON COMMIT DROP AS
           SELECT row_no, {_PROBE.format(g='geom')} AS p FROM {STAGE} WHERE unit_grid IS NULL AND geom IS NOT NULL;
