@@ -210,18 +210,20 @@ class Matcher:
         return np.isin(batch.rows, np.asarray(found, dtype=np.int64))
 
 
-def remember(cur: Cursor, kind: Kind, valid: str, first: bool, inserted: int) -> None:
+def remember(cur: Cursor, kind: Kind, valid: str, first: bool, inserted: int, valid_count: int | None = None) -> None:
     """Record the digests of the rows just imported (table ``valid``), stamped with their stored
     ``updated_at``; ``first``: the layer has no digest yet (a plain INSERT, no conflict to check).
-    When all ``inserted`` rows are the valid ones, their ``updated_at`` is this transaction's ``now()``.
+    When all ``inserted`` rows are the valid ones (``valid_count``, counted here if not given),
+    their ``updated_at`` is this transaction's ``now()``.
 
     A row with a warning that :meth:`~Kind.check_unchanged` does not give again (a repaired
     geometry: the stored one is not the file's) is not remembered: it keeps the full path, and its
     warning. The stored rows were locked by the upsert (``Kind.upsert_into``): their ``updated_at``
     is still the one this import saw."""
-    cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(valid)))
-    (rows,) = cur.fetchone() or (0,)
-    all_new = rows == inserted
+    if valid_count is None:
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(valid)))
+        (valid_count,) = cur.fetchone() or (0,)
+    all_new = valid_count == inserted
     cur.execute(sql.SQL(
         "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) SELECT %s, v.{vkey}, v.import_digest, {stamp} "
         "FROM {valid} v {stored} WHERE NOT EXISTS (SELECT 1 FROM {errors} e WHERE e.row_no = v.row_no "

@@ -182,17 +182,18 @@ def _read(staging: Staging, source: Source, match: bool, progress: Progress | No
                     if progress:
                         progress(len(batch.rows))
                 return rows, same
-    for batch in read_ahead(source.batches()):
-        if not first_pass:
-            rows += len(batch.rows)
-        if same and matcher is not None:
-            skip = matcher.unchanged_in(batch)
-            if skip.any():
-                batch = batch.take(~skip)
-        if len(batch.rows):
-            staging_table.stage_batch(staging, batch)
-        if progress:
-            progress(len(batch.rows))
+    with read_ahead(source.batches()) as batches:
+        for batch in batches:
+            if not first_pass:
+                rows += len(batch.rows)
+            if same and matcher is not None:
+                skip = matcher.unchanged_in(batch)
+                if skip.any():
+                    batch = batch.take(~skip)
+            if len(batch.rows):
+                staging_table.stage_batch(staging, batch)
+            if progress:
+                progress(len(batch.rows))
     return rows, same
 
 

@@ -24,6 +24,7 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -103,12 +104,13 @@ class Batch:
                      digests=digests, fids=fids)
 
 
-def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+@contextmanager
+def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Iterator[Batch]]:
     """``batches``, read on a thread of their own up to ``depth`` batches ahead, their geometries
     parsed there: GDAL's reading, the shapefile's records and GEOS's parsing release the GIL, so
     they run while the importing thread converts and stages the batch before (a census zip's
-    0.7 s of reading). The thread starts and ends with the iteration; an error in it is raised
-    here, and leaving the loop early stops it before this returns."""
+    0.7 s of reading). An error on the thread is raised where the batch it stopped would have
+    come. Leaving the block, however early, stops the thread before the file can be closed."""
     handed: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -135,13 +137,16 @@ def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
             if close is not None:
                 close()  # a generator's own cleanup (its GDAL stream) runs on the thread that read it
 
-    reader = threading.Thread(target=produce, name="gridcity-import-reader", daemon=True)
-    reader.start()
-    try:
+    def taken() -> Iterator[Batch]:
         while (item := handed.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             yield item
+
+    reader = threading.Thread(target=produce, name="gridcity-import-reader", daemon=True)
+    reader.start()
+    try:
+        yield taken()
     finally:
         stop.set()
         reader.join()

@@ -56,10 +56,11 @@ def census(staging: Staging, source: Source, ctx: Context, progress: Progress | 
             staging.matcher.worth_matching()  # whether the layer has digests left from rows since deleted
         rows = inserted = 0
         with (cur.connection.cursor() as settler,
-              ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcity-import-settle") as worker):
+              ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridcity-import-settle") as worker,
+              read_ahead(source.batches(STREAM_ROWS)) as batches):
             pending: Future[int] | None = None
             try:
-                for batch in read_ahead(source.batches(STREAM_ROWS)):
+                for batch in batches:
                     rows += len(batch.rows)
                     converted = convert_batch(staging, batch)  # while the worker settles the batch before
                     if pending is not None:
@@ -97,7 +98,8 @@ def _remember(cur: Cursor, ctx: Context, matcher: digests.Matcher, inserted: int
     all the same, and the next import of the corrected file takes the full path for them."""
     cur.execute("SAVEPOINT gridcity_stream_digests")
     try:
-        digests.remember(cur, ctx.kind, VALID, first=matcher.first, inserted=inserted)
+        # every valid row of the batch was inserted: the statement's ``now()`` stamps them all
+        digests.remember(cur, ctx.kind, VALID, first=matcher.first, inserted=inserted, valid_count=inserted)
     except (errors.UniqueViolation, errors.CardinalityViolation):
         cur.execute("ROLLBACK TO SAVEPOINT gridcity_stream_digests")
     cur.execute("RELEASE SAVEPOINT gridcity_stream_digests")

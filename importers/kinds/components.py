@@ -188,7 +188,10 @@ def repair_geometries(cur: Cursor) -> None:
     """Invalid lines/polygons: repaired when ST_MakeValid yields one part of the same type (a ring
     touching itself → a polygon with a hole: warning); rejected otherwise (a bow-tie → two polygons)."""
     cur.execute(f"ALTER TABLE {STAGE} ADD COLUMN IF NOT EXISTS repaired geometry")  # again per batch when streamed
-    cur.execute(f"UPDATE {STAGE} SET repaired = ST_MakeValid(geom) WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)")  # noqa: S608 (identifiers are module constants)
+    # Points are left out: each coordinate was found finite and in range while staging
+    # (``SourceCRS.geometries_to_storage``), and such a point is valid (GEOS's test costs 0.1 s a census).
+    cur.execute(f"UPDATE {STAGE} SET repaired = ST_MakeValid(geom) WHERE geom IS NOT NULL "  # noqa: S608 (module constants)
+                "AND GeometryType(geom) <> 'POINT' AND NOT ST_IsValid(geom)")
     if not cur.rowcount:
         return
     cur.execute(f"UPDATE {STAGE} SET repaired = CASE WHEN ST_NumGeometries(x) = 1 THEN ST_GeometryN(x, 1) ELSE x END "  # noqa: S608 (identifiers are module constants)

@@ -151,7 +151,8 @@ def test_read_ahead_gives_every_batch_in_order_and_closes_the_reader_on_its_thre
     from importers.readers import read_ahead
 
     closed: list[str] = []
-    assert [b.rows[0] for b in read_ahead(_numbered(7, closed))] == list(range(1, 8))
+    with read_ahead(_numbered(7, closed)) as batches:
+        assert [b.rows[0] for b in batches] == list(range(1, 8))
     assert closed == ["gridcity-import-reader"]
 
 
@@ -159,8 +160,8 @@ def test_read_ahead_raises_the_readers_error_after_the_batches_before_it():
     from importers.readers import read_ahead
 
     got, closed = [], []
-    with pytest.raises(ValueError, match="batch 3 unreadable"):
-        for batch in read_ahead(_numbered(7, closed, fail_at=3)):
+    with pytest.raises(ValueError, match="batch 3 unreadable"), read_ahead(_numbered(7, closed, fail_at=3)) as batches:
+        for batch in batches:
             got.append(int(batch.rows[0]))
     assert got == [1, 2, 3] and closed == ["gridcity-import-reader"]
 
@@ -171,8 +172,8 @@ def test_read_ahead_left_early_stops_the_reader_before_returning():
     from importers.readers import read_ahead
 
     closed: list[str] = []
-    ahead = read_ahead(_numbered(1000, closed), depth=2)
-    assert int(next(ahead).rows[0]) == 1
-    ahead.close()  # the importing thread leaves the loop (an error while staging)
+    with pytest.raises(RuntimeError), read_ahead(_numbered(1000, closed), depth=2) as batches:
+        assert int(next(batches).rows[0]) == 1
+        raise RuntimeError("an error while staging")
     assert closed == ["gridcity-import-reader"]
     assert not any(t.name == "gridcity-import-reader" for t in threading.enumerate())
