@@ -106,11 +106,9 @@ def _remember(cur: Cursor, ctx: Context, matcher: digests.Matcher, inserted: int
 
 
 def _reject_repeated_keys(cur: Cursor, ctx: Context) -> int:
-    """The key-twice rule over the whole file (its errors replace those each batch found in
-    itself, which name only the batch's rows); the rows of a repeated key already stored are
-    deleted, their digests forgotten. Returns how many rows were deleted."""
+    """The key-twice rule over the whole file, which no batch ran; the rows of a repeated key,
+    stored with their batches, are deleted, their digests forgotten. Returns how many rows were deleted."""
     kind, layer = ctx.kind, ctx.kind.layer
-    cur.execute(sql.SQL("DELETE FROM {} WHERE rule = 'unique_in_file'").format(sql.Identifier(ERRORS)))
     if not kind.validate_file(cur, ctx, source=KEYS):
         return 0
     repeated = sql.SQL("SELECT value FROM {} WHERE rule = 'unique_in_file'").format(sql.Identifier(ERRORS))
