@@ -20,7 +20,8 @@ BEGIN
 END $$;
 """
 
-CREATE = "CREATE INDEX layers_component_code_like ON layers_component (code varchar_pattern_ops);"
+# The name Django gives the index (its state still holds it, ``code`` being unique): a later operation finds it.
+CREATE = "CREATE INDEX layers_component_code_8d83d2d4_like ON layers_component (code varchar_pattern_ops);"
 
 
 class Migration(migrations.Migration):

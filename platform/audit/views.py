@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -47,6 +49,9 @@ def _row(key: str) -> Q:
     it, which lists its key or, for a run of integer keys, gives the run's first and last
     (migrations 0002 and 0005)."""
     found = Q(row_id=key) | Q(row_id=BULK_ROW_ID, after__keys__contains=[key])
-    if key.isascii() and key.isdigit():
+    if _INTEGER_KEY.fullmatch(key):  # as the trigger writes an integer key: no sign +, no leading zero, int8
         found |= Q(row_id=BULK_ROW_ID, after__first__lte=int(key), after__last__gte=int(key))
     return found
+
+
+_INTEGER_KEY = re.compile(r"-?[1-9][0-9]{0,18}|0")

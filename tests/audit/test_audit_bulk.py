@@ -126,3 +126,19 @@ def test_one_update_of_many_rows_logs_each_row_with_its_own_before_and_after(cit
         pk = int(entry.row_id)
         assert entry.before["id"] == entry.after["id"] == pk
         assert (entry.before["name"], entry.after["name"]) == (rows[pk], rows[pk] + " renamed")
+
+
+def test_a_run_is_found_by_its_keys_as_the_trigger_writes_them(city) -> None:
+    """Negative ids are in a run; a key with a leading zero or beyond int8 is no integer key (and no error)."""
+    from django.utils import timezone
+
+    AuditEntry.objects.create(at=timezone.now(), actor="loader", action="INSERT", table_name="audit_negative",
+                              row_id="*", after={"bulk": True, "rows": 5, "first": -2, "last": 2})
+
+    def found(key: str) -> int:
+        response = city.clients["auditor"].get("/api/audit/", {"table_name": "audit_negative", "row_id": key})
+        assert response.status_code == 200
+        return response.json()["total"]
+
+    assert [found(k) for k in ("-2", "-1", "0", "2")] == [1, 1, 1, 1]
+    assert [found(k) for k in ("3", "-3", "01", "+1", "-0", "1" * 5000)] == [0, 0, 0, 0, 0, 0]
