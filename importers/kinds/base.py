@@ -218,8 +218,7 @@ class Kind:
         key, vkey = sql.Identifier(layer.column(self.key)), sql.Identifier(self.key)
         pairs = _stored_pairs(layer, stored, computed)
         geom = sql.Identifier(layer.column(layer.geometry_field))
-        cols = sql.SQL(", ").join([*(sql.Identifier(c) for c, _ in pairs), geom])
-        vals = sql.SQL(", ").join([*(v for _, v in pairs), sql.SQL("v.geom")])
+        cols, vals = _written(layer, pairs)
         differs = sql.SQL(" OR ").join(
             [*(sql.SQL("t.{} IS DISTINCT FROM {}").format(sql.Identifier(c), v) for c, v in pairs),
              sql.SQL(_MOVED).format(stored=geom, tolerance=sql.Literal(MOVE_TOLERANCE))])
@@ -307,12 +306,19 @@ def _stored_pairs(layer: Layer, stored: list[str], computed: dict[str, str]) -> 
             + [(layer.column(n), sql.SQL(expr)) for n, expr in computed.items()])
 
 
+def _written(layer: Layer, pairs: list[tuple[str, sql.Composable]]) -> tuple[sql.Composed, sql.Composed]:
+    """The columns an import writes, the geometry last, and their values over ``v``."""
+    geom = sql.Identifier(layer.column(layer.geometry_field))
+    return (sql.SQL(", ").join([*(sql.Identifier(c) for c, _ in pairs), geom]),
+            sql.SQL(", ").join([*(v for _, v in pairs), sql.SQL("v.geom")]))
+
+
 def _insert(layer: Layer, pairs: list[tuple[str, sql.Composable]], defaults: dict[str, str],
             only: str) -> sql.Composed:
     """``INSERT INTO`` the layer the valid rows matching ``only`` (SQL over ``v``), stamped now."""
-    geom = sql.Identifier(layer.column(layer.geometry_field))
-    cols = sql.SQL(", ").join([*(sql.Identifier(c) for c, _ in pairs), geom, *(sql.Identifier(c) for c in defaults)])
-    vals = sql.SQL(", ").join([*(v for _, v in pairs), sql.SQL("v.geom"), *(sql.SQL(e) for e in defaults.values())])
+    written, values = _written(layer, pairs)
+    cols = sql.SQL(", ").join([written, *(sql.Identifier(c) for c in defaults)])
+    vals = sql.SQL(", ").join([values, *(sql.SQL(e) for e in defaults.values())])
     return sql.SQL("INSERT INTO {table} ({cols}, created_at, updated_at) SELECT {vals}, now(), now() FROM {valid} v "
                    "WHERE ({only})").format(table=sql.Identifier(layer.table), cols=cols, vals=vals,
                                             valid=sql.Identifier(VALID), only=sql.SQL(only))
