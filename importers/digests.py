@@ -37,6 +37,8 @@ from .kinds.base import ERRORS, SAME, SEEN, Kind
 from .readers import Batch
 from .shapefile import MIX
 
+# The table of the remembered digests (``importers.models.RowDigest``).
+TABLE = "importers_rowdigest"
 # Bump when what is hashed changes: older digests then simply no longer match.
 VERSION = 3
 # The most rows left after matching that are read back by feature id instead of in a second pass over

@@ -17,7 +17,7 @@ so it neither deadlocks with that session nor holds up the readers queued behind
 The layer is found empty a second time once the lock is held (the import runs in READ COMMITTED,
 so that check sees every committed row): a row that arrived between also keeps the indexes.
 
-Kept as they are: the primary key; any key a foreign key references; and, for a table whose
+Kept as they are: the primary key (unless asked for); any key a foreign key references; and, for a table whose
 indexes carry what PostgreSQL's definitions do not give back (storage parameters such as a
 unique key's fillfactor, CLUSTER, replica identity, comments), every index. Everything is in the
 import's transaction: when it rolls back, the indexes are back as they were.
@@ -42,7 +42,7 @@ SELECT x.relname, c.conname, coalesce(pg_get_constraintdef(c.oid), pg_get_indexd
        x.reloptions IS NOT NULL OR i.indisclustered OR i.indisreplident OR obj_description(x.oid) IS NOT NULL
 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
 LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+WHERE i.indrelid = %(t)s::regclass AND (%(primary)s OR NOT i.indisprimary)
   AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
 ORDER BY i.indexrelid
 """
@@ -82,16 +82,18 @@ def _locked_empty(cur: Cursor, table: sql.Identifier) -> bool:
 
 
 @contextmanager
-def built_after(cur: Cursor, table_name: str) -> Iterator[bool]:
+def built_after(cur: Cursor, table_name: str, primary_key: bool = False) -> Iterator[bool]:
     """Inside, ``table_name`` (a registry layer's table) has only the indexes kept (see the module)
     when it was empty on entry and its lock could be had; the others are built again, with their
-    names, on exit. Gives whether that is so: the layer is then empty and locked until the commit.
-    Not restored after an error: the transaction is aborted then, and its rollback restores them."""
+    names, on exit. Gives whether that is so: the table is then empty and locked until the commit.
+    ``primary_key``: its primary key too, unless a foreign key references it (the row digests of
+    ``importers.digests``, whose key is the only index). Not restored after an error: the
+    transaction is aborted then, and its rollback restores them."""
     table = sql.Identifier(table_name)
     if not _empty(cur, table):
         yield False
         return
-    cur.execute(_SECONDARY, [table_name])
+    cur.execute(_SECONDARY, {"t": table_name, "primary": primary_key})
     secondary = cur.fetchall()
     if not secondary or any(special for *_, special in secondary) or not _locked_empty(cur, table):
         yield False

@@ -116,7 +116,7 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
                 result.rows, result.counts = streamed
             if not options.dry_run:
                 c = result.counts
-                _refresh_statistics(cur, [kind.layer.table, *(["importers_rowdigest"] if matcher else [])],
+                _refresh_statistics(cur, [kind.layer.table, *([digests.TABLE] if matcher else [])],
                                     c.inserted + c.updated + c.retired + c.deleted)
             result.errors = _errors(cur)
             result.rejected = len({e.row for e in result.errors if e.severity == "error"})
@@ -197,16 +197,38 @@ def _read(staging: Staging, source: Source, match: bool, progress: Progress | No
     return rows, same
 
 
+# The columns the planner estimates joins and filters of a table by: those of its indexes (keys,
+# links, the scope column), but a geometry — the positions' histogram costs half the ANALYZE of a
+# census and is needed by no import; the tile queries find the rows by the GiST index regardless.
+_PLANNED_COLUMNS = """
+SELECT DISTINCT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+WHERE i.indrelid = %s::regclass AND format_type(a.atttypid, NULL) NOT IN ('geometry', 'geography') ORDER BY 1
+"""
+# The statistics target of that ANALYZE: a sample of 3,000 rows (PostgreSQL's default is 30,000).
+COARSE_STATISTICS = 10
+
+
 def _refresh_statistics(cur: Cursor, tables: list[str], changed: int) -> None:
     """ANALYZE the tables an import changed by more than a tenth: autovacuum would, but only a
     while after the commit, and until then the planner takes a freshly loaded layer for the
     empty table it was — a correction imported right after a census then joins it row by row
-    (minutes instead of a second). The statistics commit with the import."""
+    (minutes instead of a second). The statistics commit with the import.
+
+    Coarse statistics of the planned columns only (:data:`_PLANNED_COLUMNS`,
+    :data:`COARSE_STATISTICS`): 0.02 s of a census instead of 0.3 s. An ANALYZE of some columns
+    leaves the table's count of changes since its last ANALYZE as it was, so autovacuum still
+    analyzes the whole table, with the full sample, soon after the commit."""
+    cur.execute("SELECT current_setting('default_statistics_target')")
+    (target,) = cur.fetchone() or ("100",)
     for table in tables:
         cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
         (known,) = cur.fetchone() or (0,)
         if changed > 1000 and changed > 0.1 * max(known, 0):
-            cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+            cur.execute(_PLANNED_COLUMNS, [table])
+            columns = sql.SQL(", ").join(sql.Identifier(name) for (name,) in cur.fetchall())
+            cur.execute("SELECT set_config('default_statistics_target', %s, true)", [str(COARSE_STATISTICS)])
+            cur.execute(sql.SQL("ANALYZE {} ({})").format(sql.Identifier(table), columns))
+            cur.execute("SELECT set_config('default_statistics_target', %s, true)", [target])
 
 
 def _stamp() -> str:

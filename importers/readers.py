@@ -90,16 +90,34 @@ class Batch:
             self._geoms = shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
         return self._geoms
 
+    def slice(self, start: int, stop: int) -> Batch:
+        """Rows ``start`` to ``stop`` (0-based, ``stop`` excluded), their geometries as parsed
+        already, if they were; without copying the file's columns (Arrow slices)."""
+        digests = None if self.digests is None else self.digests[start:stop]
+        fids = None if self.fids is None else self.fids[start:stop]
+        if self.arrow is not None:
+            part = Batch(self.rows[start:stop], arrow={h: c.slice(start, stop - start) for h, c in self.arrow.items()},
+                         wkb=None if self.wkb is None else self.wkb.slice(start, stop - start), digests=digests,
+                         fids=fids, text_encoding=self.text_encoding)
+            if self._geoms is not None:
+                part._geoms = self._geoms[start:stop]
+            return part
+        return Batch(self.rows[start:stop], {h: v[start:stop] for h, v in self._columns.items()},
+                     digests=digests, fids=fids)
+
     def take(self, keep: np.ndarray) -> Batch:
-        """The rows where ``keep`` is true."""
+        """The rows where ``keep`` is true (their geometries as parsed already, if they were)."""
         index = np.flatnonzero(keep)
         digests = None if self.digests is None else self.digests[index]
         fids = None if self.fids is None else self.fids[index]
         if self.arrow is not None:
             at = pa.array(index)
-            return Batch(self.rows[index], arrow={h: c.take(at) for h, c in self.arrow.items()},
-                         wkb=None if self.wkb is None else self.wkb.take(at), digests=digests, fids=fids,
-                         text_encoding=self.text_encoding)
+            taken = Batch(self.rows[index], arrow={h: c.take(at) for h, c in self.arrow.items()},
+                          wkb=None if self.wkb is None else self.wkb.take(at), digests=digests, fids=fids,
+                          text_encoding=self.text_encoding)
+            if self._geoms is not None:
+                taken._geoms = self._geoms[index]
+            return taken
         return Batch(self.rows[index], {h: [v[i] for i in index] for h, v in self._columns.items()},
                      digests=digests, fids=fids)
 

@@ -113,7 +113,6 @@ class AdminUnits(Kind):
 def _repair(cur: Cursor) -> None:
     """Invalid shapes → their polygonal part after ST_MakeValid (warning); nothing left → rejected.
     Every shape is then stored as a multipolygon."""
-    cur.execute(f"ALTER TABLE {STAGE} ADD COLUMN repaired geometry")
     cur.execute(f"UPDATE {STAGE} SET repaired = ST_Multi(ST_CollectionExtract(ST_MakeValid(geom), 3)) "  # noqa: S608
                 "WHERE geom IS NOT NULL AND NOT ST_IsValid(geom)")
     rejected_by(cur, "s.repaired IS NOT NULL AND ST_IsEmpty(s.repaired)", "geometry", "ST_IsValidReason(s.geom)",

@@ -120,7 +120,9 @@ class Kind:
 
     def stage_columns(self) -> dict[str, str]:
         return {"row_no": "integer", **{f.name: f.sql_type for f in self.all_fields},
-                "geom": "geometry(Geometry, 4490)", **self.derived,
+                "geom": "geometry(Geometry, 4490)",
+                # an invalid geometry's repair, before it replaces ``geom`` (``kinds.components.repair_geometries``)
+                "repaired": "geometry(Geometry, 4490)", **self.derived,
                 **({"import_digest": "bigint"} if self.digests else {})}
 
     # -- Python side, per batch -------------------------------------------------------------
@@ -180,13 +182,17 @@ class Kind:
 
     def validate_rows(self, cur: Cursor, ctx: Context) -> None:
         """The rules each staged row passes or fails on its own, with the stored rows and the
-        platform's tables (a :attr:`streams` kind has no other than :meth:`validate_file`'s)."""
-        for f in self.all_fields:
-            if f.name in self.required:
-                # not when the cell was refused already (it is NULL for that reason)
-                rejected_by(cur, f"s.{f.name} IS NULL AND NOT EXISTS (SELECT 1 FROM {ERRORS} e "  # noqa: S608 (kind's names)
-                            f"WHERE e.row_no = s.row_no AND e.field = '{f.name}')", f.name, "''", "required",
-                            f"'{f.label} is empty: the row cannot be stored without it'")
+        platform's tables (a :attr:`streams` kind has no other than :meth:`validate_file`'s).
+        Subclasses checking the row itself add their rules to :meth:`required_rules`' in one
+        :func:`reject` (one scan of the staged rows for all of them)."""
+        reject(cur, self.required_rules())
+
+    def required_rules(self) -> list[Rule]:
+        """A required field is empty — not when the cell was refused already (it is NULL for that reason)."""
+        return [Rule(f"s.{f.name} IS NULL AND NOT EXISTS (SELECT 1 FROM {ERRORS} e "  # noqa: S608 (kind's names)
+                     f"WHERE e.row_no = s.row_no AND e.field = '{f.name}')", f.name, "''", "required",
+                     f"'{f.label} is empty: the row cannot be stored without it'")
+                for f in self.all_fields if f.name in self.required]
 
     def stored_fields(self, ctx: Context) -> list[str]:
         """Model fields this import writes: those the file carries, in the kind's order."""
@@ -364,9 +370,42 @@ def duplicates(cur: Cursor, key: str, label: str, with_same: bool = False, sourc
         "ON d.{k} = r.{k}").format(k=sql.Identifier(key), rows=rows).as_string(cur), [key, label])
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A rule each row of the staged (or set-aside) rows ``s`` passes or fails on its own: a row
+    matching ``where`` gets an error in ``field`` showing ``value``; ``where``, ``value`` and
+    ``message`` are SQL over ``s``, and ``params`` bind the placeholders of ``where`` only."""
+
+    where: str
+    field: str
+    value: str
+    rule: str
+    message: str
+    params: tuple = ()
+    severity: str = "error"
+
+
+def reject(cur: Cursor, rules: list[Rule], source: str = STAGE) -> int:
+    """One error per row of ``source`` and rule it fails, for all ``rules`` in one scan: each
+    condition is evaluated once per row, the values and messages only for the rows that fail
+    one. Returns how many errors were added."""
+    if len(rules) <= 1:
+        return sum(rejected_by(cur, r.where, r.field, r.value, r.rule, r.message, list(r.params), r.severity, source)
+                   for r in rules)
+    hits = ", ".join(f"({r.where}) AS hit_{i}" for i, r in enumerate(rules))
+    found = " OR ".join(f"s.hit_{i}" for i in range(len(rules)))
+    errors = ", ".join(f"(s.hit_{i}, %s, {r.value}, %s, {r.message}, %s)" for i, r in enumerate(rules))
+    # OFFSET 0 keeps the subquery whole: each condition is computed once, not again in the VALUES
+    return add_errors(cur, f"SELECT s.row_no, e.field, e.value, e.rule, e.message, e.severity FROM "  # noqa: S608 (the kinds' SQL)
+                      f"(SELECT s.*, {hits} FROM {source} s OFFSET 0) s CROSS JOIN LATERAL (VALUES {errors}) "
+                      f"e(hit, field, value, rule, message, severity) WHERE ({found}) AND e.hit",
+                      [*(p for r in rules for p in r.params),
+                       *(p for r in rules for p in (r.field, r.rule, r.severity))])
+
+
 def rejected_by(cur: Cursor, where: str, field_name: str, value: str, rule: str, message: str,
                 params: list | None = None, severity: str = "error", source: str = STAGE) -> int:
     """One error per row of ``source`` (the staging table, or ``import_same``) matching ``where``
-    (SQL over alias ``s``; ``value``/``message`` are SQL)."""
+    (SQL over alias ``s``; ``value``/``message`` are SQL): one :class:`Rule`, alone."""
     return add_errors(cur, f"SELECT s.row_no, %s, {value}, %s, {message}, %s FROM {source} s WHERE {where}",  # noqa: S608 (identifiers are module constants)
                       [field_name, rule, severity, *(params or [])])

@@ -24,7 +24,7 @@ from psycopg import Cursor
 from layers.models import Component
 
 from ..fields import Field, RowError
-from .base import SAME, STAGE, Context, Kind, add_errors, rejected_by
+from .base import SAME, STAGE, Context, Kind, Rule, add_errors, reject, rejected_by
 
 FIELDS = (
     Field("code", "标识码", pattern=r"[0-9]{16}"),
@@ -95,24 +95,32 @@ class Components(Kind):
                 classes[i] = code[6:10]
 
     def validate_rows(self, cur: Cursor, ctx: Context) -> None:
-        super().validate_rows(cur, ctx)
-        rejected_by(cur, "s.component_class IS NOT NULL AND NOT EXISTS (SELECT 1 FROM layers_componentclass c "
-                    "WHERE c.code = s.component_class)", "component_class", "s.component_class", "class_code",
-                    "format('class %%s is not in the class table (see /api/component-classes/; local classes "
-                    "use minor codes 80–99)', s.component_class)")
-        repair_geometries(cur)
-        locate_in_grids(cur, ctx, "layers_component", f"ST_AsText({_PROBE.format(g='s.geom')}, 6)")
-        rejected_by(cur, "s.unit_grid IS NOT NULL AND s.code IS NOT NULL AND left(s.code, 6) <> left(s.unit_grid, 6)",
-                    "code", "s.code", "component_code",
-                    "format('标识码 %%s must start with the district code %%s of its position', s.code, "
-                    "left(s.unit_grid, 6))")
-        check_stated_grid(cur)
-        check_grid_jurisdiction(cur, ctx, "layers_component", "标识码")
+        """The geometry repaired and located first; then every rule on the row at once.
+
+        Staging located every valid geometry in its grid (``importers.locate``): only a row left
+        without one can hold an invalid geometry or need the SQL derivation, and when there is
+        none (a clean census batch) neither runs."""
+        unplaced = has_unplaced(cur)
+        if unplaced:
+            repair_geometries(cur, only="unit_grid IS NULL")
+        place_in_grids(cur, ctx, "layers_component", derive=unplaced)
+        reject(cur, [*self.required_rules(),
+                     Rule("s.component_class IS NOT NULL AND NOT EXISTS (SELECT 1 FROM layers_componentclass c "
+                          "WHERE c.code = s.component_class)", "component_class", "s.component_class", "class_code",
+                          "format('class %%s is not in the class table (see /api/component-classes/; local classes "
+                          "use minor codes 80–99)', s.component_class)"),
+                     outside_grids(f"ST_AsText({_PROBE.format(g='s.geom')}, 6)"),
+                     Rule("s.unit_grid IS NOT NULL AND s.code IS NOT NULL AND left(s.code, 6) <> left(s.unit_grid, 6)",
+                          "code", "s.code", "component_code",
+                          "format('标识码 %%s must start with the district code %%s of its position', s.code, "
+                          "left(s.unit_grid, 6))"),
+                     STATED_GRID, *grid_jurisdiction(ctx)])
+        check_stored_jurisdiction(cur, ctx, "layers_component", "标识码")
 
     def check_unchanged(self, cur: Cursor, ctx: Context) -> None:
         """An unchanged row keeps its stored grid: the stated grid and the jurisdiction are checked against it."""
-        check_stated_grid(cur, SAME)
-        check_grid_jurisdiction(cur, ctx, "layers_component", "标识码", SAME)
+        reject(cur, [STATED_GRID, *grid_jurisdiction(ctx)], SAME)
+        check_stored_jurisdiction(cur, ctx, "layers_component", "标识码", SAME)
 
     def retire(self, cur: Cursor, ctx: Context) -> int:
         listed = f"(SELECT code, unit_grid FROM {STAGE} UNION ALL SELECT code, unit_grid FROM {SAME})"  # noqa: S608
@@ -126,36 +134,64 @@ class Components(Kind):
         return cur.rowcount
 
 
-def check_stated_grid(cur: Cursor, source: str = STAGE) -> None:
-    """Warn (rule ``grid_mismatch``) where the file's 所在单元网格 is not the grid the position lies in."""
-    rejected_by(cur, "s.grid_stated IS NOT NULL AND s.unit_grid IS NOT NULL AND s.grid_stated <> s.unit_grid",
-                "grid_stated", "s.grid_stated", "grid_mismatch",
-                "format('the file says unit grid %%s but the position lies in %%s; the derived grid is kept', "
-                "s.grid_stated, s.unit_grid)", severity="warning", source=source)
+# The file's 所在单元网格 is not the grid the position lies in: a warning, the derived grid is kept.
+STATED_GRID = Rule("s.grid_stated IS NOT NULL AND s.unit_grid IS NOT NULL AND s.grid_stated <> s.unit_grid",
+                   "grid_stated", "s.grid_stated", "grid_mismatch",
+                   "format('the file says unit grid %%s but the position lies in %%s; the derived grid is kept', "
+                   "s.grid_stated, s.unit_grid)", severity="warning")
 
 
-def locate_in_grids(cur: Cursor, ctx: Context, table: str, position: str = "ST_AsText(s.geom, 6)") -> None:
+def locate_in_grids(cur: Cursor, ctx: Context, table: str) -> None:
+    """Each staged row's unit grid (:func:`place_in_grids`); a position under no grid is rejected."""
+    place_in_grids(cur, ctx, table)
+    reject(cur, [outside_grids()])
+
+
+def place_in_grids(cur: Cursor, ctx: Context, table: str, derive: bool = True) -> None:
     """Each staged row's unit grid: its stored row's when the position did not move, else derived
-    (:func:`derive_unit_grids`); a position under no grid is rejected (rule ``inside_district``,
-    the message showing ``position``, SQL over alias ``s``). ``table`` is the kind's layer table."""
+    (:func:`derive_unit_grids`, unless ``derive`` is false: every row has one). ``table`` is the
+    kind's layer table."""
     if not ctx.empty_layer:
         cur.execute(f"UPDATE {STAGE} s SET unit_grid = t.unit_grid_id FROM {table} t "  # noqa: S608 (registry)
                     "WHERE t.code = s.code AND t.geom = s.geom")
-    derive_unit_grids(cur)
-    rejected_by(cur, "s.unit_grid IS NULL AND s.geom IS NOT NULL", "geometry", "ST_AsText(s.geom, 6)",
-                "inside_district", f"format('position %%s lies outside every unit grid of the platform', {position})")
+    if derive:
+        derive_unit_grids(cur)
 
 
-def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str, source: str = STAGE) -> None:
-    """With a jurisdiction, refuse rows of ``source`` whose position, or whose stored row (by code),
-    lies in a unit grid outside it (rule ``jurisdiction``); ``label`` names the code column in the message."""
+def has_unplaced(cur: Cursor) -> bool:
+    """Whether a staged row with a geometry has no unit grid (yet)."""
+    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {STAGE} WHERE unit_grid IS NULL AND geom IS NOT NULL)")  # noqa: S608
+    (unplaced,) = cur.fetchone() or (False,)
+    return bool(unplaced)
+
+
+def outside_grids(position: str = "ST_AsText(s.geom, 6)") -> Rule:
+    """A placed row's position lies under no unit grid (rule ``inside_district``; the message shows
+    ``position``, SQL over ``s``)."""
+    return Rule("s.unit_grid IS NULL AND s.geom IS NOT NULL", "geometry", "ST_AsText(s.geom, 6)", "inside_district",
+                f"format('position %%s lies outside every unit grid of the platform', {position})")
+
+
+def grid_jurisdiction(ctx: Context) -> list[Rule]:
+    """With a jurisdiction: the row's position lies in a unit grid outside it (rule ``jurisdiction``)."""
     if not ctx.jurisdiction:
-        return
-    rejected_by(cur, "s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry",
-                "s.unit_grid", "jurisdiction",
-                "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
-                [ctx.jurisdiction], source=source)
-    if ctx.empty_layer:
+        return []
+    return [Rule("s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry", "s.unit_grid",
+                 "jurisdiction", "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
+                 (ctx.jurisdiction,))]
+
+
+def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str) -> None:
+    """With a jurisdiction, refuse staged rows whose position (:func:`grid_jurisdiction`), or whose
+    stored row (:func:`check_stored_jurisdiction`), lies in a unit grid outside it."""
+    reject(cur, grid_jurisdiction(ctx))
+    check_stored_jurisdiction(cur, ctx, table, label)
+
+
+def check_stored_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str, source: str = STAGE) -> None:
+    """With a jurisdiction, refuse rows of ``source`` whose stored row (by code) lies in a unit grid
+    outside it (rule ``jurisdiction``); ``label`` names the code column in the message."""
+    if not ctx.jurisdiction or ctx.empty_layer:
         return
     add_errors(cur, f"SELECT s.row_no, 'code', s.code, 'jurisdiction', "  # noqa: S608 (registry)
                f"format('{label} %%s is stored in unit grid %%s, outside your jurisdiction', s.code, "
@@ -168,9 +204,7 @@ def derive_unit_grids(cur: Cursor) -> None:
     its probe point (the point, or a point on the line/polygon) intersects. A GiST join driven by
     the grids, so each grid polygon is prepared once and probes the indexed points. Nothing when
     every row has its grid (the positions were located while staging: ``importers.locate``)."""
-    cur.execute(f"SELECT EXISTS (SELECT 1 FROM {STAGE} WHERE unit_grid IS NULL AND geom IS NOT NULL)")  # noqa: S608
-    (unplaced,) = cur.fetchone() or (False,)
-    if not unplaced:
+    if not has_unplaced(cur):
         return
     cur.execute(f"""
         CREATE TEMP TABLE import_probe ON COMMIT DROP AS
@@ -184,14 +218,14 @@ def derive_unit_grids(cur: Cursor) -> None:
     """)  # noqa: S608 (identifiers are module constants)
 
 
-def repair_geometries(cur: Cursor) -> None:
-    """Invalid lines/polygons: repaired when ST_MakeValid yields one part of the same type (a ring
-    touching itself → a polygon with a hole: warning); rejected otherwise (a bow-tie → two polygons)."""
-    cur.execute(f"ALTER TABLE {STAGE} ADD COLUMN IF NOT EXISTS repaired geometry")  # again per batch when streamed
+def repair_geometries(cur: Cursor, only: str = "TRUE") -> None:
+    """Invalid lines/polygons (of the staged rows matching ``only``, SQL): repaired when ST_MakeValid
+    yields one part of the same type (a ring touching itself → a polygon with a hole: warning);
+    rejected otherwise (a bow-tie → two polygons)."""
     # Points are left out: each coordinate was found finite and in range while staging
     # (``SourceCRS.geometries_to_storage``), and such a point is valid (GEOS's test costs 0.1 s a census).
     cur.execute(f"UPDATE {STAGE} SET repaired = ST_MakeValid(geom) WHERE geom IS NOT NULL "  # noqa: S608 (module constants)
-                "AND GeometryType(geom) <> 'POINT' AND NOT ST_IsValid(geom)")
+                f"AND GeometryType(geom) <> 'POINT' AND ({only}) AND NOT ST_IsValid(geom)")
     if not cur.rowcount:
         return
     cur.execute(f"UPDATE {STAGE} SET repaired = CASE WHEN ST_NumGeometries(x) = 1 THEN ST_GeometryN(x, 1) ELSE x END "  # noqa: S608 (identifiers are module constants)

@@ -67,11 +67,14 @@ def _import(city, path, streams: bool, monkeypatch) -> tuple[dict, list, list, l
     return summary, [e.as_tuple() for e in result.errors], stored, remembered, bulk
 
 
-def test_a_streamed_census_ends_as_the_general_path_ends_it(city, census, monkeypatch):
+@pytest.mark.parametrize(("first_rows", "batches"), [(3, 4), (1, 5)])
+def test_a_streamed_census_ends_as_the_general_path_ends_it(city, census, monkeypatch, first_rows, batches):
+    """With ``first_rows`` 1, the first batch is settled in two (row 1, then rows 2–3)."""
     monkeypatch.setattr(stream, "STREAM_ROWS", 3)
+    monkeypatch.setattr(stream, "FIRST_ROWS", first_rows)
     streamed = _import(city, census, True, monkeypatch)
     general = _import(city, census, False, monkeypatch)
-    assert streamed[4] == 4 and general[4] == 1  # one bulk INSERT per batch: it did stream
+    assert streamed[4] == batches and general[4] == 1  # one bulk INSERT per batch: it did stream
     assert streamed[:4] == general[:4]
     summary, errors, stored, remembered, _ = streamed
     assert (summary["inserted"], summary["rejected"], summary["warnings"]) == (3, 7, 1)
