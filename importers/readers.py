@@ -85,9 +85,9 @@ class Batch:
 
     @property
     def geoms(self) -> np.ndarray | None:
-        """The geometries in the file's CRS (``None`` for tables: positions are in their columns)."""
+        """The geometries in the file's CRS, 2D (``None`` for tables: positions are in their columns)."""
         if self._geoms is None and self.wkb is not None:
-            self._geoms = shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False))
+            self._geoms = force_2d(shapely.from_wkb(self.wkb.to_numpy(zero_copy_only=False)))
         return self._geoms
 
     def slice(self, start: int, stop: int) -> Batch:
@@ -120,6 +120,12 @@ class Batch:
             return taken
         return Batch(self.rows[index], {h: [v[i] for i in index] for h, v in self._columns.items()},
                      digests=digests, fids=fids)
+
+
+def force_2d(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` without their Z (the layers are 2D); ``shapely.force_2d``, which copies every
+    geometry, only when one has a Z."""
+    return shapely.force_2d(geoms) if shapely.has_z(geoms).any() else geoms
 
 
 @contextmanager

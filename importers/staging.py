@@ -24,7 +24,7 @@ from . import digests
 from .fields import RowError, convert
 from .kinds.base import ERRORS, KEYS, SAME, SEEN, STAGE, VALID, Kind
 from .locate import GridLocator
-from .readers import Batch
+from .readers import Batch, force_2d
 
 
 @dataclass
@@ -60,12 +60,12 @@ def drop_tables(cur: Cursor) -> None:
 
 
 def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) -> np.ndarray:
-    """The batch's geometries in the source CRS: the file's, or built from coordinate columns."""
+    """The batch's geometries in the source CRS, 2D: the file's, or built from coordinate columns."""
     if batch.geoms is not None:
         return batch.geoms
     if "wkt" in mapped:
         raw = [str(v) if v not in (None, "") else None for v in batch.column(mapped["wkt"])]
-        return shapely.from_wkt(raw, on_invalid="warn") if raw else np.array([], dtype=object)
+        return force_2d(shapely.from_wkt(raw, on_invalid="warn")) if raw else np.array([], dtype=object)
     xname, yname = ("lon", "lat") if {"lon", "lat"} <= set(mapped) else ("east", "north")
     coords = []
     for axis in (xname, yname):

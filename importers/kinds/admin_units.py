@@ -25,7 +25,7 @@ from psycopg import Cursor
 from layers.registry import registry
 
 from ..fields import Field, RowError
-from .base import ERRORS, STAGE, Context, Counts, Kind, add_errors, force_2d, rejected_by, valid_rows
+from .base import ERRORS, STAGE, Context, Counts, Kind, add_errors, rejected_by, valid_rows
 
 FIELDS = (
     Field("code", "区划代码", pattern=r"[0-9]{6}(?:[0-9]{3}){0,2}"),
@@ -50,8 +50,7 @@ class AdminUnits(Kind):
     required = ("code", "name")
 
     def check_geometries(self, geoms: np.ndarray, rows: np.ndarray, errors: list[RowError]) -> np.ndarray:
-        """Polygons and multipolygons (any number of parts), 2D."""
-        geoms = force_2d(geoms)
+        """Polygons and multipolygons (any number of parts; ``geoms`` are 2D)."""
         out = geoms.copy()
         missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
         types = shapely.get_type_id(geoms)

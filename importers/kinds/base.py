@@ -143,8 +143,7 @@ class Kind:
         return self.computed
 
     def check_geometries(self, geoms: np.ndarray, rows: np.ndarray, errors: list[RowError]) -> np.ndarray:
-        """Single-part geometries of the kind's type (2D); others become None with a row error."""
-        geoms = force_2d(geoms)
+        """Single-part geometries of the kind's type (``geoms`` are 2D); others become None with a row error."""
         single = shapely.get_num_geometries(geoms) == 1
         multi = np.isin(shapely.get_type_id(geoms), (4, 5, 6)) & single
         geoms = geoms.copy()
@@ -288,11 +287,6 @@ class Kind:
 
     def retire(self, cur: Cursor, ctx: Context) -> int:
         raise NotImplementedError
-
-
-def force_2d(geoms: np.ndarray) -> np.ndarray:
-    """``shapely.force_2d``, skipped (it copies every geometry) when no geometry has a Z."""
-    return shapely.force_2d(geoms) if shapely.has_z(geoms).any() else geoms
 
 
 def valid_rows(cur: Cursor) -> int:

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+import shapely
+from django.db import connection
 from import_files import EXPECTED_GRID, SAMPLE, frame, project, to_offset, write_csv, write_xlsx, zipped_shapefile
 
 from importers import load
@@ -34,6 +36,22 @@ def test_geopackage_in_cgcs2000(city, tmp_path):
     result = load.run("components", path, city.users["admin"])
     imported(result)
     assert (result.format, result.crs) == ("geopackage", "EPSG:4490")
+
+
+def test_heights_are_dropped_from_a_geopackage_and_from_wkt(city, tmp_path):
+    """The layers are 2D: a file's Z is dropped as its geometries are read, and a WKT column's too."""
+    path = tmp_path / "census.gpkg"
+    frame().set_geometry(shapely.points([(r[3], r[4], 12.5) for r in SAMPLE]), crs="EPSG:4490").to_file(
+        path, driver="GPKG", engine="pyogrio")
+    imported(load.run("components", path, city.users["admin"]))
+    Component.objects.filter(code__in=[r[0] for r in SAMPLE]).delete()
+    rows = [[code, name, status, f"POINT Z ({lon} {lat} 12.5)"] for code, name, status, lon, lat in SAMPLE]
+    imported(load.run("components", write_csv(tmp_path / "wkt.csv", ["标识码", "名称", "状态", "WKT"], rows),
+                      city.users["admin"], load.Options(crs="EPSG:4490")))
+    assert not Component.objects.filter(code__in=[r[0] for r in SAMPLE], geom__isnull=True).exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT bool_or(ST_NDims(geom) > 2) FROM layers_component")
+        assert cur.fetchone() == (False,)
 
 
 def test_zipped_shapefile_gbk_without_cpg_in_gauss_kruger(city, tmp_path):
