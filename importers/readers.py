@@ -287,6 +287,10 @@ class OGRSource:
             info = pyogrio.read_info(path, layer=self.layer, encoding=encoding, force_feature_count=True)
         except Exception as exc:
             raise UnreadableFile(f"{self.name}: {exc}", field="file") from None
+        if info.get("geometry_type") is None:
+            raise UnreadableFile(f"{self.name}: layer {self.layer!r} has no geometry column; import a table of "
+                                 "coordinates as CSV or XLSX (经度/纬度 or X坐标/Y坐标 columns)", field="file",
+                                 rule="geometry_column")
         self.columns = [str(c) for c in info["fields"]]
         self.count = int(info["features"])
         if self.count <= 0:

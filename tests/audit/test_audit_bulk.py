@@ -1,4 +1,4 @@
-"""Bulk mode of the audit log (``layers.editing.bulk_audit``, audit migrations 0002 and 0005): an
+"""Bulk mode of the audit log (``layers.editing.bulk_audit``, audit migrations 0002, 0005 and 0006): an
 INSERT statement is one entry naming the inserted keys (a run of ids by its first and last, other
 keys listed); UPDATE and DELETE stay per row with before/after; outside bulk mode nothing changes."""
 
@@ -53,6 +53,20 @@ def test_ids_with_a_gap_are_listed(city) -> None:
     [entry] = new_entries(since)
     assert entry.after == {"bulk": True, "rows": 3, "keys": [str(i) for i in ids]}
     assert entry.bulk_keys == [str(i) for i in ids]
+
+
+def test_ids_at_both_ends_of_the_bigint_range_are_listed(city) -> None:
+    """Their span does not fit a bigint (audit 0006 measures it in numeric): listed, and stored."""
+    since = last_id()
+    ends = ["-9223372036854775808", "9223372036854775807"]
+    explicit = INSERT.replace("INSERT INTO layers_component (code,", "INSERT INTO layers_component (id, code,").replace(
+        "SELECT '32098201010002'", "SELECT (ARRAY[%s, %s]::bigint[])[i], '32098201010002'")
+    with acting_as("loader"), connection.cursor() as wrapper, bulk_audit(wrapper.cursor):
+        wrapper.execute(explicit, [*ends, 2])
+    [entry] = new_entries(since)
+    assert entry.after == {"bulk": True, "rows": 2, "keys": ends}
+    assert sorted(Component.objects.filter(name__startswith="bulk ").values_list("id", flat=True)) == [
+        int(e) for e in ends]
 
 
 def test_bulk_mode_ends_with_the_block_and_empty_inserts_log_nothing(city) -> None:

@@ -55,6 +55,20 @@ def test_empty_files(city, tmp_path):
     refused(city, gpkg, errors.UnreadableFile, match="no features")
 
 
+def test_geopackage_table_without_geometry(city, tmp_path):
+    """An attribute table, even one with coordinate columns, is refused by name: tables come as CSV or XLSX."""
+    import pandas as pd
+    import pyogrio
+
+    gpkg = tmp_path / "attributes.gpkg"
+    table = pd.DataFrame({"标识码": [r[0] for r in SAMPLE], "经度": [r[3] for r in SAMPLE],
+                          "纬度": [r[4] for r in SAMPLE]})
+    pyogrio.write_dataframe(table, gpkg, driver="GPKG")
+    assert pyogrio.read_info(gpkg)["geometry_type"] is None
+    refused(city, gpkg, errors.UnreadableFile, match="no geometry column; import a table of coordinates as CSV",
+            crs="EPSG:4490")
+
+
 def test_unknown_format(city, tmp_path):
     path = tmp_path / "census.dwg"
     path.write_bytes(b"AC1032")
