@@ -7,40 +7,24 @@ statement failed with an empty key in its error. Now, when the lookup finds no s
 parents are counted and locked again (the new one is locked with the others); the error is only
 raised with the key of a row whose parent is missing.
 
-Reversing keeps this function: it checks and locks as the one of ``0006`` did.
+Reversing restores 0006's function.
 """
+
+from importlib import import_module
 
 from django.db import migrations
 
-CHILD = """
-CREATE OR REPLACE FUNCTION gridcity_link_child() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  named bigint;
-  found bigint;
-  missing text;
-BEGIN
-  LOOP
-    -- The distinct parents the new rows name; those that exist are locked as a row-level check
-    -- would lock them: a concurrent delete of one waits for us.
-    EXECUTE format('WITH named AS MATERIALIZED (SELECT DISTINCT n.%1$I AS v FROM new_rows n WHERE n.%1$I IS NOT NULL), '
-                   'locked AS (SELECT p.%3$I AS v FROM %2$I p WHERE p.%3$I IN (SELECT v FROM named) FOR KEY SHARE) '
-                   'SELECT (SELECT count(*) FROM named), (SELECT count(DISTINCT v) FROM locked)',
-                   TG_ARGV[0], TG_ARGV[1], TG_ARGV[2])
-      INTO named, found;
-    EXIT WHEN found >= named;
-    EXECUTE format('SELECT n.%1$I::text FROM new_rows n WHERE n.%1$I IS NOT NULL AND NOT EXISTS '
-                   '(SELECT 1 FROM %2$I p WHERE p.%3$I = n.%1$I) LIMIT 1', TG_ARGV[0], TG_ARGV[1], TG_ARGV[2])
-      INTO missing;
-    IF missing IS NOT NULL THEN
-      RAISE EXCEPTION 'insert or update on table "%" violates its link to "%"', TG_TABLE_NAME, TG_ARGV[1]
-        USING ERRCODE = 'foreign_key_violation',
-              DETAIL = format('Key (%s)=(%s) is not present in table "%s".', TG_ARGV[0], missing, TG_ARGV[1]);
-    END IF;
-    -- every parent named exists now: one was committed after the count, and is counted and locked next
-  END LOOP;
-  RETURN NULL;
-END $$;
-"""
+_PREVIOUS = import_module("layers.migrations.0006_link_check_one_scan").CHILD
+_COUNT = "  -- The distinct parents the new rows name;"
+_LOOKED_UP = "      INTO missing;\n"
+_END = "  END IF;\n  RETURN NULL;"
+assert all(part in _PREVIOUS for part in (_COUNT, _LOOKED_UP, _END)), (
+    "layers 0006's link check is not the one this migration rewrites")
+# 0006's count, lookup and error in a loop that ends after a count finding every parent named.
+CHILD = (_PREVIOUS.replace(_COUNT, "  LOOP\n" + _COUNT)
+         .replace(_LOOKED_UP, _LOOKED_UP + "    -- no row names a missing parent: one was committed after the count,\n"
+                  "    -- and the next count locks it with the others\n    CONTINUE WHEN missing IS NULL;\n")
+         .replace(_END, "  END IF;\n  EXIT;\n  END LOOP;\n  RETURN NULL;"))
 
 
 class Migration(migrations.Migration):
@@ -50,5 +34,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(CHILD, migrations.RunSQL.noop),
+        migrations.RunSQL(CHILD, _PREVIOUS),
     ]
