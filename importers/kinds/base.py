@@ -182,8 +182,8 @@ class Kind:
     def validate_rows(self, cur: Cursor, ctx: Context) -> None:
         """The rules each staged row passes or fails on its own, with the stored rows and the
         platform's tables (a :attr:`streams` kind has no other than :meth:`validate_file`'s).
-        Subclasses checking the row itself add their rules to :meth:`required_rules`' in one
-        :func:`reject` (one scan of the staged rows for all of them)."""
+        A subclass passes its own rules with :meth:`required_rules`' to one :func:`reject` (one
+        scan of the staged rows for all of them)."""
         reject(cur, self.required_rules())
 
     def required_rules(self) -> list[Rule]:
