@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +86,13 @@ def convert(field: Field, raw: list, rows: list[int], errors: list[RowError]) ->
 
 def _convert_text(field: Field, column: np.ndarray, rows: list[int], errors: list[RowError]) -> list:
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return convert_distinct(field, codes, uniques, rows, errors)
+
+
+def convert_distinct(field: Field, codes: np.ndarray, uniques: Sequence[str], rows: list[int],
+                     errors: list[RowError]) -> list:
+    """A text column given as each row's code (-1: an empty cell) into its distinct ``uniques``,
+    converted as :func:`convert` converts text: once per distinct value, spread back to its rows."""
     pattern = re.compile(field.pattern) if field.pattern else None
     converted: list[object] = [cell.strip() or None for cell in uniques]
     problems: dict[int, RowError] = {}

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 import shapely
 
@@ -78,6 +78,14 @@ class Batch:
         if header not in self._columns and self.arrow is not None:
             self._columns[header] = _arrow_values(self.arrow[header], self.text_encoding)
         return self._columns[header]
+
+    def text_codes(self, header: str) -> tuple[np.ndarray, list[str]] | None:
+        """A GIS file's text column factorized without a Python value per cell: each row's code
+        (-1 for an empty cell) and the distinct texts; ``None`` for other columns (then
+        :meth:`column`)."""
+        if self.arrow is None or header in self._columns:
+            return None
+        return _arrow_text_codes(self.arrow[header], self.text_encoding)
 
     @property
     def columns(self) -> dict[str, list]:
@@ -620,15 +628,30 @@ class TableSource:
 
 def _arrow_values(column: pa.Array, text_encoding: str | None) -> list:
     """An Arrow column as Python values (dates and times as ISO text, as the other readers give
-    them); text as stored in ``text_encoding`` decoded, once per distinct value. The encoding was
-    checked over the whole .dbf: a byte that still does not decode is a character cut by the end of
-    its field, and is dropped, as GDAL's recoding drops it."""
-    if text_encoding is not None and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        codes, stored = pd.factorize(column.cast(pa.binary()).to_numpy(zero_copy_only=False), use_na_sentinel=True)
-        lookup = np.array([*(value.decode(text_encoding, errors="ignore") for value in stored), None], dtype=object)
-        return lookup[codes].tolist()  # code -1: an empty cell
+    them); text as :func:`_arrow_text_codes` gives it."""
+    factorized = _arrow_text_codes(column, text_encoding)
+    if factorized is not None:
+        codes, texts = factorized
+        return np.array([*texts, None], dtype=object)[codes].tolist()  # code -1: an empty cell
     values = column.to_pylist()
     return [_cell(v) for v in values] if pa.types.is_temporal(column.type) else values
+
+
+def _arrow_text_codes(column: pa.Array | pa.ChunkedArray, text_encoding: str | None) -> tuple[np.ndarray, list[str]] \
+        | None:
+    """A text column as (each row's code, -1 for an empty cell; the distinct texts), found in
+    Arrow; ``None`` for a column of another type. Text as stored in ``text_encoding`` is decoded
+    once per distinct value: the encoding was checked over the whole .dbf, so a byte that still
+    does not decode is a character cut by the end of its field, and is dropped, as GDAL's recoding
+    drops it."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return None
+    whole = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    encoded = (whole.cast(pa.binary()) if text_encoding is not None else whole).dictionary_encode()
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    stored = encoded.dictionary.to_pylist()
+    texts = [value.decode(text_encoding, errors="ignore") for value in stored] if text_encoding is not None else stored
+    return codes, texts
 
 
 def _cell(value: object) -> object:

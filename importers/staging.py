@@ -21,7 +21,7 @@ from psycopg.types.string import BytesBinaryDumper
 
 from . import crs as crsmod
 from . import digests
-from .fields import RowError, convert
+from .fields import Field, RowError, convert, convert_distinct
 from .kinds.base import ERRORS, KEYS, SAME, SEEN, STAGE, VALID, Kind
 from .locate import GridLocator
 from .readers import Batch, force_2d
@@ -109,7 +109,7 @@ def convert_batch(staging: Staging, batch: Batch) -> Converted:
     present = ~shapely.is_missing(geoms)
     if present.any():
         geoms[present] = source_crs.geometries_to_storage(geoms[present], batch.rows[present])
-    values = {f.name: convert(f, batch.column(mapped[f.name]), rows, errors) if f.name in mapped
+    values = {f.name: _converted(f, batch, mapped[f.name], rows, errors) if f.name in mapped
               else [None] * len(rows) for f in kind.all_fields}
     kind.prepare(values, rows, errors)
     if extra:
@@ -128,6 +128,15 @@ def convert_batch(staging: Staging, batch: Batch) -> Converted:
     wkb = shapely.to_wkb(geoms, hex=not binary, include_srid=False)
     return Converted(names, [types[n] for n in names[:-1]], binary,
                       zip(rows, *values.values(), wkb.tolist(), strict=True), errors)
+
+
+def _converted(field: Field, batch: Batch, header: str, rows: list[int], errors: list[RowError]) -> list:
+    """The batch's column ``header`` converted to ``field``: a GIS file's text column straight from
+    its distinct values (:meth:`Batch.text_codes`), others from their cells."""
+    factorized = batch.text_codes(header)
+    if factorized is None:
+        return convert(field, batch.column(header), rows, errors)
+    return convert_distinct(field, *factorized, rows, errors)
 
 
 def copy_batch(cur: Cursor, converted: Converted) -> None:

@@ -195,3 +195,31 @@ def test_read_ahead_left_early_stops_the_reader_before_returning():
         raise RuntimeError("an error while staging")
     assert closed == ["gridcity-import-reader"]
     assert not any(t.name == "gridcity-import-reader" for t in threading.enumerate())
+
+
+def test_a_text_column_converted_from_its_distinct_values_is_converted_as_its_cells(tmp_path):
+    """``Batch.text_codes`` (Arrow's dictionary of a GIS file's text column) gives what converting
+    each cell gives: empty and blank cells, repeats, padding, and the errors of a bad value on each of its rows."""
+    from importers.fields import Field, convert, convert_distinct
+    from importers.readers import open_file
+
+    names = ["甲", "", None, "  甲 ", "乙乙乙乙", "乙乙乙乙", "丙"]
+    gdf = frame([(f"32098201010003{i:02d}", n, "完好", 120.41, 33.12) for i, n in enumerate(names)])
+    gdf["名称"] = names
+    path = tmp_path / "names.gpkg"
+    gdf.to_file(path, driver="GPKG", engine="pyogrio")
+    field = Field("name", "名称", max_length=3)
+    source = open_file(path).source
+    try:
+        [batch] = list(source.batches())
+        rows = [int(r) for r in batch.rows]
+        factorized = batch.text_codes("名称")
+        assert factorized is not None
+        by_values, by_cells = [], []
+        converted = convert_distinct(field, *factorized, rows, by_values)
+        assert converted == convert(field, batch.column("名称"), rows, by_cells)
+        assert converted == ["甲", None, None, "甲", None, None, "丙"]
+        assert sorted(e.as_tuple() for e in by_values) == sorted(e.as_tuple() for e in by_cells)
+        assert [e.row for e in by_values] == [5, 6]
+    finally:
+        source.close()
