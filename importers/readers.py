@@ -15,6 +15,7 @@ re-import reads its few changed rows back (:meth:`OGRSource.features`).
 
 from __future__ import annotations
 
+import builtins
 import codecs
 import csv
 import datetime as dt
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,35 +100,31 @@ class Batch:
         return self._geoms
 
     def slice(self, start: int, stop: int) -> Batch:
-        """Rows ``start`` to ``stop`` (0-based, ``stop`` excluded), their geometries as parsed
-        already, if they were; without copying the file's columns (Arrow slices)."""
-        digests = None if self.digests is None else self.digests[start:stop]
-        fids = None if self.fids is None else self.fids[start:stop]
-        if self.arrow is not None:
-            part = Batch(self.rows[start:stop], arrow={h: c.slice(start, stop - start) for h, c in self.arrow.items()},
-                         wkb=None if self.wkb is None else self.wkb.slice(start, stop - start), digests=digests,
-                         fids=fids, text_encoding=self.text_encoding)
-            if self._geoms is not None:
-                part._geoms = self._geoms[start:stop]
-            return part
-        return Batch(self.rows[start:stop], {h: v[start:stop] for h, v in self._columns.items()},
-                     digests=digests, fids=fids)
+        """Rows ``start`` to ``stop`` (0-based, ``stop`` excluded), without copying the file's
+        columns (Arrow slices)."""
+        return self._part(slice(start, stop), lambda column: column.slice(start, stop - start))
 
     def take(self, keep: np.ndarray) -> Batch:
-        """The rows where ``keep`` is true (their geometries as parsed already, if they were)."""
+        """The rows where ``keep`` is true."""
         index = np.flatnonzero(keep)
+        at = pa.array(index)
+        return self._part(index, lambda column: column.take(at))
+
+    def _part(self, index: builtins.slice | np.ndarray, arrow_part: Callable[[pa.Array], pa.Array]) -> Batch:
+        """The rows ``index`` (a slice or positions), Arrow columns by ``arrow_part``; their
+        geometries as parsed already, if they were."""
         digests = None if self.digests is None else self.digests[index]
         fids = None if self.fids is None else self.fids[index]
-        if self.arrow is not None:
-            at = pa.array(index)
-            taken = Batch(self.rows[index], arrow={h: c.take(at) for h, c in self.arrow.items()},
-                          wkb=None if self.wkb is None else self.wkb.take(at), digests=digests, fids=fids,
-                          text_encoding=self.text_encoding)
-            if self._geoms is not None:
-                taken._geoms = self._geoms[index]
-            return taken
-        return Batch(self.rows[index], {h: [v[i] for i in index] for h, v in self._columns.items()},
-                     digests=digests, fids=fids)
+        if self.arrow is None:
+            pick = (lambda values: values[index]) if isinstance(index, slice) else (
+                lambda values: [values[i] for i in index])
+            return Batch(self.rows[index], {h: pick(v) for h, v in self._columns.items()}, digests=digests, fids=fids)
+        part = Batch(self.rows[index], arrow={h: arrow_part(c) for h, c in self.arrow.items()},
+                     wkb=None if self.wkb is None else arrow_part(self.wkb), digests=digests, fids=fids,
+                     text_encoding=self.text_encoding)
+        if self._geoms is not None:
+            part._geoms = self._geoms[index]
+        return part
 
 
 def force_2d(geoms: np.ndarray) -> np.ndarray:

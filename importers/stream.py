@@ -63,9 +63,12 @@ def _stream(staging: Staging, source: Source, ctx: Context, progress: Progress |
     """Each batch converted here and settled on the worker thread (see the module); then the
     key-twice rule, and the digests of the rows stored."""
     cur, kind, matcher = staging.cur, staging.kind, staging.matcher
-    kept = [sql.Identifier(kind.key), *([sql.Identifier("import_digest")] if matcher is not None else [])]
-    cur.execute(sql.SQL("CREATE TEMP TABLE {} (row_no integer, {} text{}) ON COMMIT DROP").format(
-        sql.Identifier(KEYS), kept[0], sql.SQL(", import_digest bigint" if matcher is not None else "")))
+    # the staged columns each batch leaves behind, with their types
+    columns = {kind.key: "text", **({"import_digest": "bigint"} if matcher is not None else {})}
+    kept = [sql.Identifier(name) for name in columns]
+    cur.execute(sql.SQL("CREATE TEMP TABLE {} (row_no integer, {}) ON COMMIT DROP").format(
+        sql.Identifier(KEYS), sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t))
+                                                 for n, t in columns.items())))
     valid_rows(cur)
     if matcher is not None:
         matcher.worth_matching()  # whether the layer has digests left from rows since deleted
