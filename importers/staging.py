@@ -85,13 +85,15 @@ def _geometries(batch: Batch, mapped: dict[str, str], errors: list[RowError]) ->
 @dataclass
 class Converted:
     """A batch converted for the staging table: its columns, whether COPY takes them in binary
-    (then with ``types``), the records, and the rows' errors found on the way."""
+    (then with ``types``), the records, the rows' errors found on the way, and whether the grid
+    locator placed every row with a geometry (then no SQL rule need look for one it left)."""
 
     names: list[str]
     types: list[str]
     binary: bool
     records: Iterator[tuple]
     errors: list[RowError]
+    placed: bool = False
 
 
 def stage_batch(staging: Staging, batch: Batch) -> None:
@@ -114,8 +116,11 @@ def convert_batch(staging: Staging, batch: Batch) -> Converted:
     kind.prepare(values, rows, errors)
     if extra:
         kind.prepare_extra(values, {h: batch.column(h) for h in extra}, rows, errors)
+    placed = False
     if staging.locator is not None:
-        values["unit_grid"] = staging.locator.locate(geoms)
+        values["unit_grid"] = grids = staging.locator.locate(geoms)
+        placed = not any(grid is None for grid, missing in zip(grids, shapely.is_missing(geoms).tolist(), strict=True)
+                         if not missing)
     if staging.matcher is not None:
         values["import_digest"] = staging.matcher.digests(batch).tolist()
     names = ["row_no", *values, "geom"]
@@ -127,7 +132,7 @@ def convert_batch(staging: Staging, batch: Batch) -> Converted:
     # an SRID its column's (no copy of every geometry to stamp one on here).
     wkb = shapely.to_wkb(geoms, hex=not binary, include_srid=False)
     return Converted(names, [types[n] for n in names[:-1]], binary,
-                      zip(rows, *values.values(), wkb.tolist(), strict=True), errors)
+                      zip(rows, *values.values(), wkb.tolist(), strict=True), errors, placed)
 
 
 def _converted(field: Field, batch: Batch, header: str, rows: list[int], errors: list[RowError]) -> list:

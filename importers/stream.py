@@ -84,7 +84,7 @@ def _stream(staging: Staging, source: Source, ctx: Context, progress: Progress |
                 if pending is not None:
                     inserted += pending.result()
                 copy_batch(cur, converted)
-                pending = worker.submit(_settle, settler, ctx, kept)
+                pending = worker.submit(_settle, settler, replace(ctx, placed=converted.placed), kept)
                 if progress:
                     progress(len(batch.rows))
             if pending is not None:

@@ -63,6 +63,9 @@ class Context:
     # The layer was empty and is locked against every other session (a census streamed into it,
     # ``importers.stream``): rules comparing a row with its stored twin have none to look at.
     empty_layer: bool = False
+    # Every staged row with a geometry has its unit grid, located while staging (``importers.locate``):
+    # set per batch by a streamed census, whose rules then need not look for a row left without one.
+    placed: bool = False
 
 
 @dataclass

@@ -99,8 +99,8 @@ class Components(Kind):
 
         Staging located every valid geometry in its grid (``importers.locate``): only a row left
         without one can hold an invalid geometry or need the SQL derivation, and when there is
-        none (a clean census batch) neither runs."""
-        unplaced = has_unplaced(cur)
+        none (a clean census batch) neither runs; a streamed batch says so itself (``ctx.placed``)."""
+        unplaced = not ctx.placed and has_unplaced(cur)
         if unplaced:
             repair_geometries(cur, only="unit_grid IS NULL")
         place_in_grids(cur, ctx, "layers_component", derive=unplaced)
