@@ -164,11 +164,12 @@ def write_resurvey(gdf, target: Path, encoding: str | None) -> Path:
 
 def in_scratch_database(name: str, keep: bool, body: Callable[[str], int]) -> int:
     """``body(url)`` against the scratch database ``name`` on the embedded cluster (never the dev
-    database), dropped afterwards unless ``keep``."""
+    database; the cluster is started first if it is not running), dropped afterwards unless ``keep``."""
     sys.path.insert(0, str(ROOT / "platform"))
     from gridcity.cluster import Cluster
 
     cluster = Cluster.default()
+    cluster.start()
     cluster.ensure_database(name)
     url = cluster.url(name)
     os.environ["DATABASE_URL"] = url

@@ -126,6 +126,32 @@ def test_a_failure_in_a_later_batch_writes_nothing(city, census, monkeypatch):
         assert cur.fetchall() == indexes
 
 
+def test_a_failure_converting_a_batch_while_others_wait_writes_nothing(city, census, monkeypatch):
+    """The importing thread fails on the fourth batch while the worker still holds the two before:
+    they are settled or dropped before the error leaves the import, the connection is free again,
+    and the rolled-back import leaves the layer empty."""
+    monkeypatch.setattr(stream, "STREAM_ROWS", 3)
+    monkeypatch.setattr(stream, "FIRST_ROWS", 3)
+    converted = []
+
+    def convert_or_fail(staging, batch):
+        if len(converted) == 3:
+            raise RuntimeError("the file went away")
+        converted.append(batch.rows.tolist())
+        return convert(staging, batch)
+
+    convert = stream.convert_batch
+    monkeypatch.setattr(stream, "convert_batch", convert_or_fail)
+    Component.objects.all().delete()
+    with pytest.raises(RuntimeError, match="went away"), transaction.atomic():
+        load.run("components", census, city.users["admin"])
+    assert converted == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert not Component.objects.exists()
+    with connection.cursor() as cur:  # no COPY or statement of the worker left on the connection
+        cur.execute("SELECT count(*) FROM layers_component")
+        assert cur.fetchone() == (0,)
+
+
 def test_a_census_streamed_again_in_the_same_transaction(city, census, monkeypatch):
     """The keys table of the first streamed census is gone before the second creates its own."""
     monkeypatch.setattr(stream, "STREAM_ROWS", 3)
