@@ -106,7 +106,7 @@ def convert_batch(staging: Staging, batch: Batch) -> Converted:
     this while the server settles the batch before."""
     kind, mapped, source_crs, extra = staging.kind, staging.mapped, staging.source_crs, staging.extra
     errors: list[RowError] = []
-    rows = [int(r) for r in batch.rows]
+    rows = batch.rows.tolist()
     geoms = kind.check_geometries(_geometries(batch, mapped, errors), batch.rows, errors)
     present = ~shapely.is_missing(geoms)
     if present.any():
@@ -119,8 +119,7 @@ def convert_batch(staging: Staging, batch: Batch) -> Converted:
     placed = False
     if staging.locator is not None:
         values["unit_grid"] = grids = staging.locator.locate(geoms)
-        placed = not any(grid is None for grid, missing in zip(grids, shapely.is_missing(geoms).tolist(), strict=True)
-                         if not missing)
+        placed = grids.count(None) == len(grids) - int(present.sum())  # None only where no geometry
     if staging.matcher is not None:
         values["import_digest"] = staging.matcher.digests(batch).tolist()
     names = ["row_no", *values, "geom"]

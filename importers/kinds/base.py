@@ -156,11 +156,11 @@ class Kind:
         names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
                           "MultiPolygon", "GeometryCollection"], dtype=object)
         out = geoms.copy()
-        for i in np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms)):
+        absent = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        for i in np.flatnonzero(absent):
             errors.append(RowError(int(rows[i]), "geometry", "", "required", "the row has no geometry"))
             out[i] = None
-        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        wrong = present & ~np.isin(names[np.clip(types, 0, 7)], allowed)
+        wrong = ~absent & ~np.isin(names[np.clip(types, 0, 7)], allowed)
         for i in np.flatnonzero(wrong):
             errors.append(RowError(int(rows[i]), "geometry", str(names[types[i]]), "geometry_type",
                                    f"a {names[types[i]]}: {self.title} are "
