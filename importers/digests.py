@@ -39,6 +39,7 @@ from .shapefile import MIX
 
 # The table of the remembered digests (``importers.models.RowDigest``).
 TABLE = "importers_rowdigest"
+_TABLE = sql.Identifier(TABLE)
 # Bump when what is hashed changes: older digests then simply no longer match.
 VERSION = 3
 # The most rows left after matching that are read back by feature id instead of in a second pass over
@@ -128,7 +129,7 @@ class Matcher:
 
     def worth_matching(self) -> bool:
         """Whether any digest is remembered for the layer (if not, a first pass would find nothing)."""
-        self.cur.execute("SELECT EXISTS (SELECT 1 FROM importers_rowdigest WHERE layer = %s)",
+        self.cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE layer = %s)").format(_TABLE),
                          [self.kind.layer.name])
         (found,) = self.cur.fetchone() or (False,)
         self.first = not found
@@ -137,8 +138,9 @@ class Matcher:
     def knows_any(self) -> bool:
         """Whether any key collected so far has a remembered digest: a file whose first batch has
         none is taken for a first import (say of another district) and read once, not twice."""
-        self.cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} f JOIN importers_rowdigest d ON d.layer = %s "
-                                 "AND d.key = f.{})").format(sql.Identifier(SEEN), sql.Identifier(self.kind.key)),
+        self.cur.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {} f JOIN {} d ON d.layer = %s "
+                                 "AND d.key = f.{})").format(sql.Identifier(SEEN), _TABLE,
+                                                             sql.Identifier(self.kind.key)),
                          [self.kind.layer.name])
         (found,) = self.cur.fetchone() or (False,)
         return bool(found)
@@ -176,9 +178,9 @@ class Matcher:
         cur.execute(sql.SQL(
             "INSERT INTO {same} ({cols}) SELECT {cols} FROM (SELECT {fcols}, d.digest = f.import_digest "
             "AND t.updated_at = d.stored_at AS unchanged FROM {seen} f "
-            "JOIN importers_rowdigest d ON d.layer = %s AND d.key = f.{key} "
+            "JOIN {digests} d ON d.layer = %s AND d.key = f.{key} "
             "JOIN {table} t ON t.{tkey} = f.{key} OFFSET 0) m WHERE m.unchanged").format(
-            same=sql.Identifier(SAME), seen=sql.Identifier(SEEN), table=sql.Identifier(layer.table),
+            same=sql.Identifier(SAME), seen=sql.Identifier(SEEN), digests=_TABLE, table=sql.Identifier(layer.table),
             key=sql.Identifier(kind.key), tkey=sql.Identifier(layer.column(kind.key)),
             cols=sql.SQL(", ").join(map(sql.Identifier, [*kept, *stored])),
             fcols=sql.SQL(", ").join([*(sql.SQL("f.{}").format(sql.Identifier(c)) for c in kept),
@@ -227,7 +229,7 @@ def remember(cur: Cursor, kind: Kind, valid: str, first: bool, inserted: int, va
         (valid_count,) = cur.fetchone() or (0,)
     all_new = valid_count == inserted
     cur.execute(sql.SQL(
-        "INSERT INTO importers_rowdigest (layer, key, digest, stored_at) SELECT %s, v.{vkey}, v.import_digest, {stamp} "
+        "INSERT INTO {digests} (layer, key, digest, stored_at) SELECT %s, v.{vkey}, v.import_digest, {stamp} "
         "FROM {valid} v {stored} WHERE NOT EXISTS (SELECT 1 FROM {errors} e WHERE e.row_no = v.row_no "
         "AND e.rule <> ALL(%s)) {upsert}").format(
         vkey=sql.Identifier(kind.key), valid=sql.Identifier(valid), errors=sql.Identifier(ERRORS),
@@ -238,6 +240,7 @@ def remember(cur: Cursor, kind: Kind, valid: str, first: bool, inserted: int, va
         upsert=sql.SQL("" if first else
                        "ON CONFLICT (layer, key) DO UPDATE SET digest = EXCLUDED.digest, "
                        "stored_at = EXCLUDED.stored_at "
-                       "WHERE (importers_rowdigest.digest, importers_rowdigest.stored_at) "
-                       "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)")),
+                       "WHERE ({digests}.digest, {digests}.stored_at) "
+                       "IS DISTINCT FROM (EXCLUDED.digest, EXCLUDED.stored_at)").format(digests=_TABLE),
+        digests=_TABLE),
         [kind.layer.name, list(kind.rechecked_warnings)])
