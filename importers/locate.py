@@ -22,25 +22,24 @@ class GridLocator:
     def __init__(self, cur: Cursor):
         cur.execute("SELECT code, ST_AsBinary(geom) FROM layers_unitgrid ORDER BY code")
         rows = cur.fetchall()
-        self.codes = np.array([code for code, _ in rows], dtype=object)
+        # The codes, and None after them: the "code" of a probe no grid holds.
+        self.codes = np.array([*(code for code, _ in rows), None], dtype=object)
         self.tree = shapely.STRtree(shapely.from_wkb([bytes(wkb) for _, wkb in rows]))
 
     def locate(self, geoms: np.ndarray) -> list[str | None]:
         """The unit grid code of each geometry (``None`` where missing, invalid or outside every grid)."""
-        found: list[str | None] = [None] * len(geoms)
+        none = len(self.codes) - 1
+        # The grid of each geometry by index into the codes (``none`` until found).
+        best = np.full(len(geoms), none, dtype=np.int64)
         # An invalid line/polygon is repaired in SQL first (``repair_geometries``): its grid is derived there.
         present = np.flatnonzero(~shapely.is_missing(geoms) & shapely.is_valid(geoms))
-        if not len(present) or not len(self.codes):
-            return found
-        probes = geoms[present]
-        polygonal = shapely.get_type_id(probes) != 0
-        if polygonal.any():
-            probes = probes.copy()
-            probes[polygonal] = shapely.point_on_surface(probes[polygonal])
-        where, grid = self.tree.query(probes, predicate="intersects")
-        # The grids are in code order: the lowest code of a probe is its smallest grid index.
-        best = np.full(len(probes), len(self.codes), dtype=np.int64)
-        np.minimum.at(best, where, grid)
-        for i in np.flatnonzero(best < len(self.codes)):
-            found[present[i]] = self.codes[best[i]]
-        return found
+        if len(present) and none:
+            probes = geoms[present]
+            polygonal = shapely.get_type_id(probes) != 0
+            if polygonal.any():
+                probes = probes.copy()
+                probes[polygonal] = shapely.point_on_surface(probes[polygonal])
+            where, grid = self.tree.query(probes, predicate="intersects")
+            # The grids are in code order: the lowest code of a probe is its smallest grid index.
+            np.minimum.at(best, present[where], grid)
+        return self.codes[best].tolist()
