@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 
 from psycopg import Cursor, sql
 
+from layers.links import checked_after
+
 from . import digests
 from .indexes import built_after
 from .kinds.base import ERRORS, KEYS, STAGE, Context, Counts, valid_rows
@@ -54,12 +56,15 @@ AHEAD = 2
 def census(staging: Staging, source: Source, ctx: Context, progress: Progress | None) -> tuple[int, Counts] | None:
     """Stream ``source`` into the kind's layer when it is empty and its lock could be had; returns
     (rows read, counts), or None, having read nothing, when the general path is to be taken.
-    When the digest table is empty too, its key is built after the rows as the layer's indexes are."""
+    When the digest table is empty too, its key is built after the rows as the layer's indexes are;
+    the layer's links are checked once, over the rows stored (``layers.links.checked_after``), not
+    for each batch."""
     cur, kind = staging.cur, staging.kind
     with built_after(cur, kind.layer.table) as emptied:
         if not emptied:
             return None
-        with built_after(cur, digests.TABLE, primary_key=True) if kind.digests else nullcontext():
+        with (built_after(cur, digests.TABLE, primary_key=True) if kind.digests else nullcontext(),
+              checked_after(cur, kind.layer.table)):
             return _stream(staging, source, replace(ctx, empty_layer=True), progress)
 
 

@@ -16,14 +16,19 @@ tables (``layers.triggers``) calling the functions of migrations ``0005_set_base
 Django's ``on_delete`` (``PROTECT``) still applies to ORM deletes first. Unlike the deferred
 constraints Django creates, these checks are immediate: parents must exist before the statement
 that names them (every loader here writes parents first).
+
+A load of many statements into a table it holds alone (a streamed census into the empty layer)
+checks the links once at its end instead (:func:`checked_after`, migration ``0009_link_check_table``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection
-from psycopg import sql
+from psycopg import Cursor, sql
 
 from .registry import registry
 from .triggers import install_statement_triggers
@@ -35,6 +40,11 @@ class Link:
     column: str
     parent_table: str
     parent_column: str
+
+    @property
+    def prefix(self) -> str:
+        """Of the child side's trigger names (``link_{column}_insert``, ``…_update``)."""
+        return f"link_{self.column}"
 
 
 def links() -> list[Link]:
@@ -51,7 +61,7 @@ def links() -> list[Link]:
 def install() -> None:
     """(Re)create the link triggers on both sides of every link; idempotent."""
     for link in links():
-        install_statement_triggers(link.table, f"link_{link.column}", "gridcity_link_child",
+        install_statement_triggers(link.table, link.prefix, "gridcity_link_child",
                                    [link.column, link.parent_table, link.parent_column], ops=("INSERT", "UPDATE"))
         install_statement_triggers(link.parent_table, f"link_{link.table}_{link.column}", "gridcity_link_parent",
                                    [link.parent_column, link.table, link.column], ops=("UPDATE", "DELETE"))
@@ -62,6 +72,32 @@ def install() -> None:
                 name=sql.Identifier(f"link_{link.table}_{link.column}_truncate"),
                 parent=sql.Identifier(link.parent_table), child=sql.Literal(link.table),
                 column=sql.Literal(link.column)).as_string(cur.cursor))
+
+
+@contextmanager
+def checked_after(cur: Cursor, table: str) -> Iterator[None]:
+    """Inside, rows INSERTed into ``table`` are not checked against its links statement by
+    statement; on leaving, every row of the table is, at once (``gridcity_link_table``: the
+    parents named locked ``FOR KEY SHARE``, a missing one failing the statement with
+    ``foreign_key_violation`` as the trigger would). For a table the caller holds in ACCESS
+    EXCLUSIVE mode and found empty (``importers.stream``): switching the INSERT link triggers off
+    is then seen by no other session, and checking the whole table costs what checking the rows
+    loaded does. A trigger not in its usual state (on, for origin sessions) is left as it is. Not
+    restored after an error: the transaction is aborted then, and its rollback restores them."""
+    own = [link for link in links() if link.table == table]
+    cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgenabled = 'O' "
+                "AND tgname = ANY(%s)", [table, [f"{link.prefix}_insert" for link in own]])
+    enabled = {name for (name,) in cur.fetchall()}
+    checked = [link for link in own if f"{link.prefix}_insert" in enabled]
+    for link in checked:
+        cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
+            sql.Identifier(table), sql.Identifier(f"{link.prefix}_insert")))
+    yield
+    for link in checked:
+        cur.execute("SELECT gridcity_link_table(%s, %s, %s, %s)",
+                    [link.table, link.column, link.parent_table, link.parent_column])
+        cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
+            sql.Identifier(table), sql.Identifier(f"{link.prefix}_insert")))
 
 
 def install_after_migrate(sender: object, **kwargs: object) -> None:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from audit.models import AuditEntry
 from importers import load, stream
 from importers.kinds.components import Components
+from importers.locate import GridLocator
 from layers.models import Component
 
 
@@ -150,6 +151,32 @@ def test_a_failure_converting_a_batch_while_others_wait_writes_nothing(city, cen
     with connection.cursor() as cur:  # no COPY or statement of the worker left on the connection
         cur.execute("SELECT count(*) FROM layers_component")
         assert cur.fetchone() == (0,)
+
+
+def test_a_grid_no_longer_there_fails_the_stream_at_its_end_and_writes_nothing(city, census, monkeypatch):
+    """The links are checked once, after the last batch (``layers.links.checked_after``): a row of
+    the last batch naming a grid that is not in the table — as if it went between the grids'
+    reading and the commit — fails the import with the link's error; the triggers are back on."""
+    monkeypatch.setattr(stream, "STREAM_ROWS", 3)
+    locate, calls = GridLocator.locate, []
+
+    def one_grid_gone(self, geoms):
+        found = locate(self, geoms)
+        calls.append(len(geoms))
+        if len(calls) == 4:  # row 10, valid: the others placed are rejected or deleted (a key twice)
+            found[next(i for i, grid in enumerate(found) if grid)] = "320982009009009"
+        return found
+
+    monkeypatch.setattr(GridLocator, "locate", one_grid_gone)
+    Component.objects.all().delete()
+    with pytest.raises(IntegrityError, match="layers_unitgrid") as info, transaction.atomic():
+        load.run("components", census, city.users["admin"])
+    assert "(unit_grid_id)=(320982009009009)" in str(info.value.__cause__.diag.message_detail)
+    assert not Component.objects.exists()
+    with connection.cursor() as cur:
+        cur.execute("SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'layers_component'::regclass "
+                    "AND tgname LIKE 'link_%%_insert' ORDER BY 1")
+        assert cur.fetchall() == [("link_component_class_id_insert", "O"), ("link_unit_grid_id_insert", "O")]
 
 
 def test_a_census_streamed_again_in_the_same_transaction(city, census, monkeypatch):

@@ -91,3 +91,36 @@ def test_the_parents_named_are_locked_until_the_statement_commits(city) -> None:
         cur.execute(INSERT, [f"320982{named}000905", named, "320982001001001"])
     assert not lockable(named)
     assert lockable(free)
+
+
+def _insert_triggers() -> dict[str, str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'layers_component'::regclass "
+                    "AND tgname LIKE 'link_%%_insert'")
+        return dict(cur.fetchall())
+
+
+def test_links_checked_after_a_load_refuse_its_missing_parent_at_the_end(city) -> None:
+    """Inside ``checked_after`` a row naming a missing grid goes in; leaving fails with the
+    trigger's error (naming the key), and the rollback brings the triggers back."""
+    with pytest.raises(IntegrityError, match="layers_unitgrid") as info, transaction.atomic(), \
+            connection.cursor() as wrapper, connection.wrap_database_errors:
+        with links.checked_after(wrapper.cursor, "layers_component"):
+            wrapper.execute(INSERT, ["3209820101000905", "0101", "320982009009009"])
+            assert Component.objects.filter(code="3209820101000905").exists()
+            assert set(_insert_triggers().values()) == {"D"}
+    assert "(unit_grid_id)=(320982009009009)" in str(info.value.__cause__.diag.message_detail)
+    assert not Component.objects.filter(code="3209820101000905").exists()
+    assert _insert_triggers() == {"link_component_class_id_insert": "O", "link_unit_grid_id_insert": "O"}
+
+
+def test_links_checked_after_a_load_lock_the_parents_and_switch_the_triggers_back_on(city) -> None:
+    with transaction.atomic(), connection.cursor() as wrapper:
+        with links.checked_after(wrapper.cursor, "layers_component"):
+            wrapper.execute(INSERT, ["3209820101000906", "0101", "320982001001001"])
+        assert _insert_triggers() == {"link_component_class_id_insert": "O", "link_unit_grid_id_insert": "O"}
+        wrapper.execute("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                        "WHERE l.pid = pg_backend_pid() AND c.relname = 'layers_unitgrid' AND l.mode = 'RowShareLock'")
+        assert wrapper.fetchone() == (1,)  # FOR KEY SHARE on the grids named
+        refused(INSERT, ["3209820101000907", "0101", "320982009009009"], match="layers_unitgrid")  # on again
+        transaction.set_rollback(True)
