@@ -92,7 +92,7 @@ def _stream(staging: Staging, source: Source, ctx: Context, progress: Progress |
                 converted = convert_batch(staging, batch)  # while the worker settles the batches before
                 if len(pending) == AHEAD:
                     inserted += pending.popleft().result()
-                pending.append(worker.submit(_settle, settler, converted, replace(ctx, placed=converted.placed), kept))
+                pending.append(worker.submit(_settle, settler, converted, ctx, kept))
                 if progress:
                     progress(len(batch.rows))
             while pending:
@@ -123,6 +123,7 @@ def _settle(cur: Cursor, converted: Converted, ctx: Context, kept: list[sql.Iden
     """On the worker thread: stage the batch, check it, insert its valid rows, keep the ``kept``
     columns of its rows, and empty the staging table for the next batch. Returns the rows inserted."""
     copy_batch(cur, converted)
+    ctx = replace(ctx, placed=converted.placed)
     ctx.kind.validate_rows(cur, ctx)
     inserted = ctx.kind.insert_valid(cur, ctx)
     cur.execute(sql.SQL("INSERT INTO {keys} SELECT row_no, {kept} FROM {stage}; TRUNCATE {stage}").format(

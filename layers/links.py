@@ -84,20 +84,17 @@ def checked_after(cur: Cursor, table: str) -> Iterator[None]:
     is then seen by no other session, and checking the whole table costs what checking the rows
     loaded does. A trigger not in its usual state (on, for origin sessions) is left as it is. Not
     restored after an error: the transaction is aborted then, and its rollback restores them."""
-    own = [link for link in links() if link.table == table]
+    own = {f"{link.prefix}_insert": link for link in links() if link.table == table}  # by INSERT trigger
     cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgenabled = 'O' "
-                "AND tgname = ANY(%s)", [table, [f"{link.prefix}_insert" for link in own]])
-    enabled = {name for (name,) in cur.fetchall()}
-    checked = [link for link in own if f"{link.prefix}_insert" in enabled]
-    for link in checked:
-        cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
-            sql.Identifier(table), sql.Identifier(f"{link.prefix}_insert")))
+                "AND tgname = ANY(%s)", [table, list(own)])
+    checked = {name: own[name] for (name,) in cur.fetchall()}
+    for name in checked:
+        cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(name)))
     yield
-    for link in checked:
+    for name, link in checked.items():
         cur.execute("SELECT gridcity_link_table(%s, %s, %s, %s)",
                     [link.table, link.column, link.parent_table, link.parent_column])
-        cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
-            sql.Identifier(table), sql.Identifier(f"{link.prefix}_insert")))
+        cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(name)))
 
 
 def install_after_migrate(sender: object, **kwargs: object) -> None:
