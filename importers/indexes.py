@@ -1,10 +1,8 @@
 """Loading into an empty layer with its indexes built after the rows, not maintained row by row.
 
-Maintaining an index row by row costs several times building it once over the loaded rows. A
-first census of the demo district (138,662 components, ``benchmarks/imports.py --statements``):
-the layer INSERT took 1.95 s with its six indexes maintained, and 0.83 s with only its primary
-key plus 0.5 s building the other five after (four since layers migration 0007). pg_restore
-loads the same way.
+Maintaining an index row by row costs several times building it once over the loaded rows
+(figures in ``docs/benchmarks.md``, measured with ``benchmarks/imports.py --statements``).
+pg_restore loads the same way.
 
 Only a layer that is empty takes this path: building covers every row of the table, so on a
 stored layer it would cost more than maintaining the new rows. Dropping an index needs the

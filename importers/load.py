@@ -211,11 +211,11 @@ COARSE_STATISTICS = 10
 def _refresh_statistics(cur: Cursor, tables: list[str], changed: int) -> None:
     """ANALYZE the tables an import changed by more than a tenth: autovacuum would, but only a
     while after the commit, and until then the planner takes a freshly loaded layer for the
-    empty table it was — a correction imported right after a census then joins it row by row
-    (minutes instead of a second). The statistics commit with the import.
+    empty table it was — a correction imported right after a census then joins it row by row.
+    The statistics commit with the import.
 
     Coarse statistics of the planned columns only (:data:`_PLANNED_COLUMNS`,
-    :data:`COARSE_STATISTICS`): 0.02 s of a census instead of 0.3 s. An ANALYZE of some columns
+    :data:`COARSE_STATISTICS`), a fraction of a full ANALYZE's cost. An ANALYZE of some columns
     leaves the table's count of changes since its last ANALYZE as it was, so autovacuum still
     analyzes the whole table, with the full sample, soon after the commit."""
     cur.execute("SELECT current_setting('default_statistics_target')")

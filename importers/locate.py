@@ -1,8 +1,8 @@
 """Each staged row's unit grid, found in Python while the batch is staged.
 
 The SQL rule (``kinds.components.derive_unit_grids``) is a GiST join of the staged positions
-with the grids; for a census it cost ~0.9 s of a 138,662-row import, most of it rewriting every
-wide staged row to fill one column. Here the grids are read once per import into a GEOS
+with the grids; for a census most of its cost is rewriting every wide staged row to fill one
+column. Here the grids are read once per import into a GEOS
 STRtree and each batch's probe points (the point, or ``point_on_surface`` of a line/polygon,
 as ``ST_PointOnSurface``) are located with one vectorised query; the value is staged with the
 row. The rule is the SQL one: the lowest-coded grid the probe intersects (boundary included).

@@ -137,8 +137,8 @@ def force_2d(geoms: np.ndarray) -> np.ndarray:
 def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Iterator[Batch]]:
     """``batches``, read on a thread of their own up to ``depth`` batches ahead, their geometries
     parsed there: GDAL's reading, the shapefile's records and GEOS's parsing release the GIL, so
-    they run while the importing thread converts and stages the batch before (a census zip's
-    0.7 s of reading). An error on the thread is raised where the batch it stopped would have
+    they run while the importing thread converts and stages the batch before. An error on the
+    thread is raised where the batch it stopped would have
     come. Leaving the block, however early, stops the thread before the file can be closed."""
     handed: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -275,7 +275,7 @@ class OGRSource:
         self._by_id = suffix in (".shp", ".gpkg")
         # A shapefile not in UTF-8 (its encoding checked over the whole .dbf before): GDAL gives its
         # text as stored and it is decoded per distinct value (:func:`_arrow_values`); GDAL's own
-        # recoding, per cell through iconv, took 0.8 s of a 1.2 s read of a GBK census.
+        # recoding, per cell through iconv, is most of the time of reading a GBK census.
         self._stored_text = (encoding if suffix == ".shp" and encoding is not None
                              and codecs.lookup(encoding).name != "utf-8" else None)
         try:

@@ -185,7 +185,7 @@ def index_stage(cur: Cursor, kind: Kind) -> None:
     """Index the staged rows by key and give the planner their statistics, but for the geometry:
     the rules join staged rows by key and row number, and probe positions through tables of their
     own (``import_probe``, ``import_qa_rows``), so the histogram of positions would plan nothing
-    and cost half the ANALYZE (0.09 s for a census)."""
+    and cost half the ANALYZE."""
     planned = [c for c, t in kind.stage_columns().items() if not t.startswith("geometry")]
     cur.execute(sql.SQL("CREATE INDEX ON {stage} ({key}); ANALYZE {stage} ({planned})").format(
         stage=sql.Identifier(STAGE), key=sql.Identifier(kind.key),

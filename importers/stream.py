@@ -2,14 +2,14 @@
 importing thread reads and converts the next one.
 
 The general path (``importers.load``) stages the whole file, then checks it, then writes the
-layer: for the demo district's GeoPackage 1 s of Python, then 1.9 s of SQL, one after the other
-on a machine with two cores. Here each converted batch is handed to a worker thread, which on
+layer: Python's work, then the server's, one after the other, while a second core could run
+them side by side. Here each converted batch is handed to a worker thread, which on
 the import's own connection and transaction COPYs it into the staging table, runs the kind's
 rules on it (:meth:`~importers.kinds.base.Kind.validate_rows`), INSERTs its valid rows into the
 layer, keeps their row numbers, keys and digests and empties the staging table, while the
 importing thread converts the next batches: up to :data:`AHEAD` wait their turn, so the server,
-the bound of the stream, never waits for a conversion (the importing thread COPYing each batch
-itself held both sides up for the COPY, 0.2 s of a census).
+the bound of the stream, never waits for a conversion (were the importing thread to COPY each
+batch itself, both sides would wait for the COPY).
 
 Only a kind that :attr:`~importers.kinds.base.Kind.streams` takes this path, into a layer that
 ``importers.indexes`` found empty and locked (the indexes are built after the rows), and never
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 # Rows per batch: a batch is what the worker settles while the next is converted.
 STREAM_ROWS = BATCH_ROWS
 # The first batch is settled in two: its first rows while the rest are converted (the server
-# does not wait idle for a whole batch's conversion, 0.1 s of a census).
+# does not wait idle for a whole batch's conversion).
 FIRST_ROWS = BATCH_ROWS // 4
 # Converted batches waiting for the worker, at most (each holds its rows' values: memory stays flat).
 AHEAD = 2

@@ -223,7 +223,7 @@ def repair_geometries(cur: Cursor, only: str = "TRUE") -> None:
     yields one part of the same type (a ring touching itself → a polygon with a hole: warning);
     rejected otherwise (a bow-tie → two polygons)."""
     # Points are left out: each coordinate was found finite and in range while staging
-    # (``SourceCRS.geometries_to_storage``), and such a point is valid (GEOS's test costs 0.1 s a census).
+    # (``SourceCRS.geometries_to_storage``), and such a point is valid (GEOS's test would cost time for nothing).
     cur.execute(f"UPDATE {STAGE} SET repaired = ST_MakeValid(geom) WHERE geom IS NOT NULL "  # noqa: S608 (module constants)
                 f"AND GeometryType(geom) <> 'POINT' AND ({only}) AND NOT ST_IsValid(geom)")
     if not cur.rowcount:

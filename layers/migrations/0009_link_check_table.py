@@ -2,7 +2,7 @@
 
 A streamed census (``importers.stream``) INSERTs its batches into the empty layer one statement
 each: the child-side trigger (``0008``) counted and locked the same 4,000 unit grids again for
-every batch of 20,000 components (0.02–0.03 s a batch). With the INSERT link triggers off for the
+every batch of 20,000 components. With the INSERT link triggers off for the
 load, ``gridcity_link_table(child, column, parent, parent_column)`` checks every row of the child
 table once at its end: the trigger's own statements (``0008``'s text, here over the table instead
 of a statement's new rows), the parents named locked ``FOR KEY SHARE`` and a missing one failing

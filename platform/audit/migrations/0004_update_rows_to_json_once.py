@@ -1,7 +1,7 @@
 """An UPDATE converts each old and new row to JSON once, not twice: the planner pulled the
 ``to_jsonb`` laterals of ``0003`` up into the join and evaluated them again for the "changed?"
-filter (a geometry column makes the conversion the costly part: 1,386 rows updated took 0.21 s,
-now 0.16 s). ``OFFSET 0`` keeps each lateral a subquery of its own; nothing else changes."""
+filter (a geometry column makes the conversion the costly part). ``OFFSET 0`` keeps each
+lateral a subquery of its own; nothing else changes."""
 
 from importlib import import_module
 

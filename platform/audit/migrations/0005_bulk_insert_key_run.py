@@ -3,8 +3,8 @@ its sequence — is logged as the run, not as the list of every key.
 
 ``after`` is then ``{"bulk": true, "rows": n, "first": lo, "last": hi}``; keys that are not
 integers, or have gaps (another session drew ids from the same sequence meanwhile), are still
-listed under ``"keys"``. A census of 138,662 components was one entry of 2.5 MB whose key list,
-sorted, aggregated and indexed (GIN), took 0.15 s of the INSERT; the run takes one pass over the
+listed under ``"keys"``. A census of 138,662 components was one entry of 2.5 MB whose key list
+had to be sorted, aggregated and indexed (GIN) within the INSERT; the run takes one pass over the
 new rows. The audit API finds a row in either form (``audit.views``). Nothing else changes.
 """
 
