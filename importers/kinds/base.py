@@ -255,7 +255,7 @@ class Kind:
                 inserted = cur.rowcount
             else:
                 # No key of the file is stored (a first census): a plain INSERT, without the
-                # speculative insertion ON CONFLICT makes per row (a fifth of the statement). A key
+                # speculative insertion ON CONFLICT makes per row. A key
                 # inserted by someone else meanwhile breaks the unique key instead of being skipped.
                 # Into an empty layer, the indexes are built after the rows (``importers.indexes``);
                 # there the exclusive lock keeps every other writer out, and the unique key is
