@@ -40,7 +40,7 @@ class AuditLog(APIView):
         page = rows[int(offset): int(offset) + int(limit)]
         return Response({"total": rows.count(), "entries": [
             {"at": e.at, "actor": e.actor, "db_user": e.db_user, "action": e.action, "table": e.table_name,
-             "before": e.before, "after": e.after} for e in page
+             "row_id": e.row_id, "before": e.before, "after": e.after} for e in page
         ]})
 
 
