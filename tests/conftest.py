@@ -90,6 +90,17 @@ def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterato
 
 
 @pytest.fixture
+def owner_conninfo(db) -> str:
+    """The test database as the owner role (what ``gridcity migrate`` logs in as): for DDL a test sets up."""
+    from django.conf import settings
+    from django.db import connection
+    from psycopg.conninfo import make_conninfo
+
+    owner, db_settings = settings.GRIDCITY_OWNER_DATABASE, connection.settings_dict
+    return make_conninfo(dbname=db_settings["NAME"], host=db_settings["HOST"], port=db_settings["PORT"],
+                         user=owner["USER"], password=owner["PASSWORD"])
+
+@pytest.fixture
 def superuser_conninfo(db) -> str:
     """The test database as the embedded cluster's superuser: for a row committed past every trigger
     and link check (``session_replication_role = replica``), which neither the app nor the owner role

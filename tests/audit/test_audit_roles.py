@@ -18,7 +18,6 @@ import psycopg
 import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from psycopg.conninfo import make_conninfo
 
 from audit.models import AuditEntry
 from layers.editing import acting_as
@@ -29,13 +28,9 @@ APP = settings.GRIDCITY_APP_ROLE
 
 
 @pytest.fixture
-def owner(db) -> Iterator[psycopg.Connection]:
+def owner(owner_conninfo) -> Iterator[psycopg.Connection]:
     """A connection to the test database as the owner role (what ``gridcity migrate`` logs in as)."""
-    login = settings.GRIDCITY_OWNER_DATABASE
-    assert login is not None
-    db_settings = connection.settings_dict
-    with psycopg.connect(make_conninfo(dbname=db_settings["NAME"], host=db_settings["HOST"], port=db_settings["PORT"],
-                                       user=login["USER"], password=login["PASSWORD"])) as conn:
+    with psycopg.connect(owner_conninfo) as conn:
         yield conn
 
 
