@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connections
 
-from .errors import SetupError
+from .errors import OwnerLoginMissing, PrivilegedAppLogin
 
 # What the app's login must not be: any of these lets it rewrite the audit log.
 _APP_ROLE_CHECK = """
@@ -38,7 +38,7 @@ def use_owner(alias: str = "default") -> None:
     """Log ``alias`` in as the owner role from its next query on (migrations, test database setup)."""
     owner = settings.GRIDCITY_OWNER_DATABASE
     if owner is None:
-        raise SetupError(
+        raise OwnerLoginMissing(
             "GRIDCITY_OWNER_DATABASE_URL is not set: migrations run as the database's owner role, not as the "
             "app's (DATABASE_URL). Set it to postgresql://OWNER:PASSWORD@HOST:PORT/DBNAME, the same database "
             "as DATABASE_URL (docker-compose.yml: the migrate service)", field="GRIDCITY_OWNER_DATABASE_URL")
@@ -63,7 +63,7 @@ def check_app_role(alias: str = "default") -> None:
     if superuser or bypass or createrole or owned:
         what = ("a superuser" if superuser else "a role that bypasses row security" if bypass
                 else "a role that creates roles" if createrole else f"the owner of {owned} tables")
-        raise SetupError(
+        raise PrivilegedAppLogin(
             f"DATABASE_URL logs in as {settings.GRIDCITY_APP_ROLE!r}, {what}: the platform must run as the "
             "unprivileged app role, with migrations under the owner role (GRIDCITY_OWNER_DATABASE_URL); "
             "see deploy/db/gridcity-roles.sh", field="DATABASE_URL")
