@@ -257,7 +257,7 @@ class Cluster:
             else:
                 admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), owner))
         for db in ("template1", name):
-            with psycopg.connect(self.url(db, "superuser"), autocommit=True) as conn:
+            with self._superuser(db) as conn:
                 try:
                     conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
                 except psycopg.errors.FeatureNotSupported as exc:  # pragma: no cover - depends on the host
