@@ -22,4 +22,5 @@ RUN DJANGO_SECRET_KEY=collectstatic DJANGO_ALLOWED_HOSTS=localhost DATABASE_URL=
 RUN useradd --system --home /app gridcity && mkdir -p /var/lib/gridcity/packages && chown -R gridcity /var/lib/gridcity
 USER gridcity
 EXPOSE 8000
-CMD ["sh", "-c", "gridcity migrate && exec gunicorn gridcity.wsgi:application --bind 0.0.0.0:8000 --workers ${GRIDCITY_WORKERS:-4} --worker-class gthread --threads ${GRIDCITY_THREADS:-4} --access-logfile -"]
+# Migrations run as the owner role, in docker-compose.yml's one-shot migrate service, not here.
+CMD ["sh", "-c", "exec gunicorn gridcity.wsgi:application --bind 0.0.0.0:8000 --workers ${GRIDCITY_WORKERS:-4} --worker-class gthread --threads ${GRIDCITY_THREADS:-4} --access-logfile -"]

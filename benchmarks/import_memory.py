@@ -55,7 +55,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
-from benchmarks.imports import ROOT, component_frame, in_scratch_database, load_district_without_components, setup
+from benchmarks.imports import (
+    ROOT,
+    as_owner,
+    component_frame,
+    in_scratch_database,
+    load_district_without_components,
+    setup,
+)
 
 DATABASE = "gridcity_bench_import_memory"
 RESULT = "IMPORT-MEMORY-RESULT "  # the child's one line for the parent, among whatever else it prints
@@ -199,7 +206,6 @@ def run(url: str, args: argparse.Namespace) -> int:
     from gridcity.cli import django_setup
 
     django_setup()
-    from django.db import connection
 
     from democity.generate import generate_city
     from importers.readers import BATCH_ROWS
@@ -215,8 +221,7 @@ def run(url: str, args: argparse.Namespace) -> int:
             print(header, flush=True)
         with tempfile.TemporaryDirectory(prefix="gridcity-bench-") as tmp:
             for fmt, path, rows, crs in write_files(c, Path(tmp), not args.no_csv):
-                with connection.cursor() as cur:  # not audited: setup of the scratch database only
-                    cur.execute("TRUNCATE layers_component, importers_rowdigest")
+                as_owner("TRUNCATE layers_component, importers_rowdigest")  # not audited: setup only
                 for step, counted in (("import", "inserted"), ("re-import", "unchanged")):
                     r = measure(path, url, crs)
                     assert r["rows"] == rows and r[counted] == rows and r["rejected"] == 0, (step, r)

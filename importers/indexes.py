@@ -19,6 +19,11 @@ Kept as they are: the primary key (unless asked for); any key a foreign key refe
 indexes carry what PostgreSQL's definitions do not give back (storage parameters such as a
 unique key's fillfactor, CLUSTER, replica identity, comments), every index. Everything is in the
 import's transaction: when it rolls back, the indexes are back as they were.
+
+The import runs as the app role, which owns no table: the indexes are dropped and built again by
+the owner's functions of migration ``0004_app_role_indexes`` (``gridcity_indexes_drop``, which
+refuses a table not registered, not held in ACCESS EXCLUSIVE mode or not empty, and keeps the
+definitions itself; ``gridcity_indexes_build``), given only the table's name.
 """
 
 from __future__ import annotations
@@ -32,18 +37,9 @@ from psycopg import Cursor, errors, sql
 LOCK_WAIT = "100ms"
 _SAVEPOINT = sql.Identifier("gridcity_empty_layer")
 
-# Each index of the table but its primary key: its name, how to drop it and how to build it again
-# (its constraint's definition when one stands on it, as ``UNIQUE (code)``, else the index's own),
-# and whether it carries something those definitions leave out.
-_SECONDARY = """
-SELECT x.relname, c.conname, coalesce(pg_get_constraintdef(c.oid), pg_get_indexdef(i.indexrelid)),
-       x.reloptions IS NOT NULL OR i.indisclustered OR i.indisreplident OR obj_description(x.oid) IS NOT NULL
-FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
-LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-WHERE i.indrelid = %(t)s::regclass AND (%(primary)s OR NOT i.indisprimary)
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = i.indexrelid)
-ORDER BY i.indexrelid
-"""
+# The indexes built after the rows (``gridcity_index_plan``, migration 0004): how many, and whether one
+# carries something their definitions leave out.
+_PLAN = "SELECT count(*), coalesce(bool_or(special), false) FROM gridcity_index_plan(%s, %s)"
 
 # The deferrable constraints whose checks queue on the table — its own foreign keys (Django's) and
 # those of tables referencing it — with their schema and whether they start deferred.
@@ -91,9 +87,10 @@ def built_after(cur: Cursor, table_name: str, primary_key: bool = False) -> Iter
     if not _empty(cur, table):
         yield False
         return
-    cur.execute(_SECONDARY, {"t": table_name, "primary": primary_key})
-    secondary = cur.fetchall()
-    if not secondary or any(special for *_, special in secondary) or not _locked_empty(cur, table):
+    cur.execute(_PLAN, [table_name, primary_key])
+    row = cur.fetchone()
+    planned, special = row if row else (0, False)
+    if not planned or special or not _locked_empty(cur, table):
         yield False
         return
     # PostgreSQL drops and builds no index on a table with checks pending: the deferred foreign keys
@@ -103,14 +100,9 @@ def built_after(cur: Cursor, table_name: str, primary_key: bool = False) -> Iter
     if deferrable:
         cur.execute(sql.SQL("SET CONSTRAINTS {} IMMEDIATE").format(
             sql.SQL(", ").join(sql.Identifier(schema, name) for schema, name, _ in deferrable)))
-    for index, constraint, _, _ in secondary:
-        cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(constraint))
-                    if constraint else sql.SQL("DROP INDEX {}").format(sql.Identifier(index)))
+    cur.execute("SELECT gridcity_indexes_drop(%s, %s)", [table_name, primary_key])
     yield True
-    for _, constraint, definition, _ in secondary:
-        # The definitions are PostgreSQL's own text for indexes of a registry layer's table.
-        cur.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-            table, sql.Identifier(constraint), sql.SQL(definition)) if constraint else sql.SQL(definition))
+    cur.execute("SELECT gridcity_indexes_build(%s)", [table_name])
     deferred = [sql.Identifier(schema, name) for schema, name, initially in deferrable if initially]
     if deferred:
         cur.execute(sql.SQL("SET CONSTRAINTS {} DEFERRED").format(sql.SQL(", ").join(deferred)))

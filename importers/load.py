@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection, transaction
-from psycopg import Cursor, sql
+from psycopg import Cursor
 
+from layers import maintenance
 from layers.access import Actor, check_edit
 from layers.editing import acting_as
 from layers.errors import BadParameter
@@ -225,9 +226,9 @@ def _refresh_statistics(cur: Cursor, tables: list[str], changed: int) -> None:
         (known,) = cur.fetchone() or (0,)
         if changed > 1000 and changed > 0.1 * max(known, 0):
             cur.execute(_PLANNED_COLUMNS, [table])
-            columns = sql.SQL(", ").join(sql.Identifier(name) for (name,) in cur.fetchall())
+            columns = [name for (name,) in cur.fetchall()]
             cur.execute("SELECT set_config('default_statistics_target', %s, true)", [str(COARSE_STATISTICS)])
-            cur.execute(sql.SQL("ANALYZE {} ({})").format(sql.Identifier(table), columns))
+            maintenance.analyze(cur, table, columns)  # as the table's owner: the import's role owns none
             cur.execute("SELECT set_config('default_statistics_target', %s, true)", [target])
 
 

@@ -9,5 +9,7 @@ class LayersConfig(AppConfig):
     def ready(self) -> None:
         from . import catalog  # noqa: F401  (registers every layer once)
         from .links import install_after_migrate
+        from .maintenance import register_after_migrate
 
         post_migrate.connect(install_after_migrate, dispatch_uid="layers.install_links")
+        post_migrate.connect(register_after_migrate, dispatch_uid="layers.register_tables")

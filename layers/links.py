@@ -82,19 +82,17 @@ def checked_after(cur: Cursor, table: str) -> Iterator[None]:
     ``foreign_key_violation`` as the trigger would). For a table the caller holds in ACCESS
     EXCLUSIVE mode and found empty (``importers.stream``): switching the INSERT link triggers off
     is then seen by no other session, and checking the whole table costs what checking the rows
-    loaded does. A trigger not in its usual state (on, for origin sessions) is left as it is. Not
-    restored after an error: the transaction is aborted then, and its rollback restores them."""
-    own = {f"{link.prefix}_insert": link for link in links() if link.table == table}  # by INSERT trigger
-    cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgenabled = 'O' "
-                "AND tgname = ANY(%s)", [table, list(own)])
-    checked = {name: own[name] for (name,) in cur.fetchall()}
-    for name in checked:
-        cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(name)))
+    loaded does. The triggers are switched by the owner's functions of migration
+    ``0010_app_role_maintenance`` (``gridcity_links_off``, which refuses a table not so held, and
+    ``gridcity_links_on``, which checks the table before the trigger is on again); a trigger not in
+    its usual state (on, for origin sessions) is left as it is. Not restored after an error: the
+    transaction is aborted then, and its rollback restores them."""
+    cur.execute("SELECT gridcity_links_off(%s)", [table])
+    row = cur.fetchone()
+    switched: list[str] = list(row[0]) if row else []
     yield
-    for name, link in checked.items():
-        cur.execute("SELECT gridcity_link_table(%s, %s, %s, %s)",
-                    [link.table, link.column, link.parent_table, link.parent_column])
-        cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(sql.Identifier(table), sql.Identifier(name)))
+    for name in switched:
+        cur.execute("SELECT gridcity_links_on(%s, %s)", [table, name])
 
 
 def install_after_migrate(sender: object, **kwargs: object) -> None:

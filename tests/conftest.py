@@ -18,7 +18,7 @@ Everything is built through the ORM inside ``acting_as("fixture")`` with the sam
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 
 import pytest
@@ -58,17 +58,67 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from django.conf import settings
     from psycopg import sql
 
-    db = settings.DATABASES["default"]
-    with psycopg.connect(dbname="postgres", host=db["HOST"], port=db["PORT"], user=db["USER"],
-                         password=db["PASSWORD"], autocommit=True) as conn:
+    db, owner = settings.DATABASES["default"], settings.GRIDCITY_OWNER_DATABASE or settings.DATABASES["default"]
+    with psycopg.connect(dbname="postgres", host=db["HOST"], port=db["PORT"], user=owner["USER"],
+                         password=owner["PASSWORD"], autocommit=True) as conn:
         names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname ~ %s", [RUN_DATABASES])]
         for name in names:
             if _running(int(name.rsplit("_", 1)[1])):
                 continue
             try:
                 conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
-            except psycopg.errors.ObjectInUse:
+            except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege):  # in use; another's
                 continue
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """The test database is made and migrated by the owner role, as ``gridcity migrate`` does."""
+    from gridcity.roles import use_owner
+
+    use_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: object) -> Iterator[None]:
+    """Then the tests run as the app role, as the platform does; the owner drops the database at the end."""
+    from gridcity.roles import use_app, use_owner
+
+    use_app()
+    yield
+    use_owner()
+
+
+@pytest.fixture
+def owner_conninfo(db) -> str:
+    """The test database as the owner role (what ``gridcity migrate`` logs in as): for DDL a test sets up."""
+    from django.conf import settings
+    from django.db import connection
+    from psycopg.conninfo import make_conninfo
+
+    owner, db_settings = settings.GRIDCITY_OWNER_DATABASE, connection.settings_dict
+    return make_conninfo(dbname=db_settings["NAME"], host=db_settings["HOST"], port=db_settings["PORT"],
+                         user=owner["USER"], password=owner["PASSWORD"])
+
+@pytest.fixture
+def superuser_conninfo(db) -> str:
+    """The test database as the embedded cluster's superuser: for a row committed past every trigger
+    and link check (``session_replication_role = replica``), which neither the app nor the owner role
+    may do. Skips when the tests run on a server of their own (DATABASE_URL)."""
+    import os
+
+    from django.db import connection
+    from psycopg.conninfo import make_conninfo
+
+    from gridcity.cluster import ROLES, Cluster
+
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("committing a row past every check needs the embedded cluster's superuser")
+    creds = Cluster.default().credentials()
+    user, password = ROLES["superuser"]
+    db = connection.settings_dict
+    return make_conninfo(dbname=db["NAME"], host=db["HOST"], port=db["PORT"], user=str(creds[user]),
+                         password=str(creds[password]))
 
 
 def _running(pid: int) -> bool:

@@ -39,8 +39,8 @@ class AuditLog(APIView):
             raise BadParameter("limit (≤1000) and offset must be non-negative integers", field="limit", rule="range")
         page = rows[int(offset): int(offset) + int(limit)]
         return Response({"total": rows.count(), "entries": [
-            {"at": e.at, "actor": e.actor, "action": e.action, "table": e.table_name, "row_id": e.row_id,
-             "before": e.before, "after": e.after} for e in page
+            {"at": e.at, "actor": e.actor, "db_user": e.db_user, "action": e.action, "table": e.table_name,
+             "row_id": e.row_id, "before": e.before, "after": e.after} for e in page
         ]})
 
 

@@ -19,6 +19,7 @@ from psycopg import Cursor, sql
 
 from accounts.demo import DEMO_USERNAMES, create_demo_accounts
 from accounts.models import User
+from layers import maintenance
 from layers.codes import MAJOR_CLASSES
 from layers.editing import acting_as, bulk_audit
 from layers.models import (
@@ -33,6 +34,7 @@ from layers.models import (
     Street,
     UnitGrid,
 )
+from layers.registry import registry
 
 from .bulk import columns, copy_rows, ewkb, staging
 from .errors import DemoAlreadyLoaded
@@ -89,8 +91,10 @@ def load_city(city: City) -> dict[str, int]:
                 "accounts": len(DEMO_USERNAMES),
             }
         # Fresh statistics commit with the load: the planner must not take the loaded layers for
-        # the empty tables autovacuum last saw (imports and tiles right after a demo load).
-        cur.execute("ANALYZE")
+        # the empty tables autovacuum last saw (imports and tiles right after a demo load). As the
+        # layers' owner (layers.maintenance): the loader's role owns none.
+        for table in sorted({layer.table for layer in registry.all()}):
+            maintenance.analyze(cur, table)
     return counts
 
 

@@ -1,7 +1,9 @@
 """``gridcity``: the platform's operations from the command line.
 
-    gridcity db start|stop|status|url   the embedded PostgreSQL + PostGIS cluster
-    gridcity migrate                    create or update the schema
+    gridcity db start|stop|status|url|owner-url
+                                        the embedded PostgreSQL + PostGIS cluster (url: the app's login,
+                                        owner-url: the owner role's, for migrations)
+    gridcity migrate                    create or update the schema, as the owner role
     gridcity demo [--if-empty]          load the seeded demo district and the demo accounts
     gridcity serve [--port 8000]        serve the platform (gunicorn)
     gridcity tiles export --area CODE --layers a,b --zooms 12-18 OUT.mbtiles
@@ -47,15 +49,22 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "status":
         print("running" if cluster.running() else "stopped")
         return 0 if cluster.running() else 1
+    elif args.action == "owner-url":
+        print(cluster.url(role="owner"))
     else:
-        print(cluster.url())
+        print(cluster.url(role="app"))
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    """Migrate as the owner role (``GRIDCITY_OWNER_DATABASE_URL``); the migrations then grant the app
+    role (``DATABASE_URL``'s) what it may do (``audit/sql/grants.sql``)."""
     django_setup()
     from django.core.management import call_command
 
+    from .roles import use_owner
+
+    use_owner()
     call_command("migrate", interactive=False, verbosity=args.verbosity)
     return 0
 
@@ -75,8 +84,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     django_setup()
     from django.conf import settings
+    from django.db import connections
 
     from accounts.demo import DEMO_PASSWORD, DEMO_USERNAMES
+
+    from .roles import check_app_role
 
     host = args.host
     if settings.GRIDCITY_DEMO:
@@ -86,6 +98,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
         print("DEMO MODE — bound to localhost only; accounts (password "
               f"'{DEMO_PASSWORD}'): {', '.join(DEMO_USERNAMES)}")
+    check_app_role()
+    connections.close_all()  # gunicorn's workers open their own
     print(f"gridcity at http://{host}:{args.port}/  (API: /api/layers/, schema: /api/schema/)", flush=True)
     argv = ["gunicorn", "gridcity.wsgi:application", "--bind", f"{host}:{args.port}",
             "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
@@ -128,8 +142,14 @@ def command_actor(username: str | None) -> Any:
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
+    """A Django command as the app role; ``migrate`` as the owner role, as ``gridcity migrate``."""
     django_setup()
     from django.core.management import execute_from_command_line
+
+    from .roles import use_owner
+
+    if args.rest[:1] == ["migrate"]:
+        use_owner()
 
     execute_from_command_line(["gridcity manage", *args.rest])
     return 0
@@ -139,7 +159,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridcity", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db", help="the embedded PostgreSQL + PostGIS cluster")
-    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.add_argument("action", choices=["start", "stop", "status", "url", "owner-url"])
     db.set_defaults(func=cmd_db)
     mig = sub.add_parser("migrate", help="create or update the schema")
     mig.add_argument("--verbosity", type=int, default=1)

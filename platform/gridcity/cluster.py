@@ -3,9 +3,22 @@
 When ``DATABASE_URL`` is not set, gridcity runs its own cluster in ``.gridcity/`` under the
 checkout: ``initdb`` once, ``pg_ctl start`` on a private port (derived from the checkout's
 path, so two checkouts on one machine never collide) and a private socket folder, listening on
-127.0.0.1 only, with a generated password for the ``gridcity`` superuser. No system service
-is needed. PostgreSQL refuses to run as root, so when this runs as root the server runs as the
-``postgres`` user (``runuser``) and the cluster folders belong to it.
+127.0.0.1 only. No system service is needed. PostgreSQL refuses to run as root, so when this
+runs as root the server runs as the ``postgres`` user (``runuser``) and the cluster folders belong
+to it.
+
+Three logins, each with a generated password kept in ``cluster.json`` (mode 0600):
+
+- ``gridcity``, the cluster's superuser: creates the roles, the databases and their extensions,
+  and nothing else (the platform never connects as it);
+- ``gridcity_owner`` (:data:`OWNER`): owns the database and every table, function and trigger in
+  it; ``gridcity migrate`` runs as it;
+- ``gridcity_app`` (:data:`APP`): everything else (serve, demo, imports, tests) — no superuser, owns
+  nothing, has only the grants the migrations give it (``audit/sql/grants.sql``).
+
+A cluster made by an earlier version (the superuser alone, owning everything) is upgraded in place
+by :meth:`Cluster.start`: the two roles are added, and the database and its objects handed to the
+owner (``sql/adopt.sql``).
 """
 
 from __future__ import annotations
@@ -22,12 +35,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from .errors import SetupError
 
 SERVER_USER = "postgres"
 SUPERUSER = "gridcity"
+OWNER = "gridcity_owner"
+APP = "gridcity_app"
 DATABASE = "gridcity"
+# The logins of a cluster: the role name and, in cluster.json, the keys of its name and password.
+ROLES = {"superuser": ("user", "password"), "owner": ("owner_user", "owner_password"),
+         "app": ("app_user", "app_password")}
+_ROLE_NAMES = {"owner": OWNER, "app": APP}
+# What each role may do on the cluster: the owner makes databases (the test runs make their own).
+_ROLE_OPTIONS = {
+    "owner": "LOGIN NOSUPERUSER CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+    "app": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+}
+_ADOPT = Path(__file__).with_name("sql") / "adopt.sql"
 # Memory, WAL and planner settings the platform's queries and loads are measured with, on any server:
 # docker-compose.yml starts its database with them too (a test compares).
 TUNING = {
@@ -92,17 +118,30 @@ class Cluster:
         return self.home / "cluster.json"
 
     def credentials(self) -> dict[str, str | int]:
-        if not self.credentials_file.exists():
+        """Port and logins, made once; a file of an earlier version (the superuser only) gets the
+        owner's and the app's logins added."""
+        if self.credentials_file.exists():
+            creds: dict[str, str | int] = json.loads(self.credentials_file.read_text())
+        else:
             port = _free_port(54000 + zlib.crc32(str(self.home.resolve()).encode()) % 900)
-            creds: dict[str, str | int] = {"port": port, "user": SUPERUSER, "password": secrets.token_urlsafe(18)}
+            creds = {"port": port, "user": SUPERUSER, "password": secrets.token_urlsafe(18)}
+        if any(key not in creds for key, _ in ROLES.values()):
+            for role, name in _ROLE_NAMES.items():
+                user, password = ROLES[role]
+                creds.setdefault(user, name)
+                creds.setdefault(password, secrets.token_urlsafe(18))
             self.home.mkdir(parents=True, exist_ok=True)
-            self.credentials_file.write_text(json.dumps(creds))
+            self.credentials_file.touch(mode=0o600)
             self.credentials_file.chmod(0o600)
-        return json.loads(self.credentials_file.read_text())
+            self.credentials_file.write_text(json.dumps(creds))
+        return creds
 
-    def url(self, database: str = DATABASE) -> str:
+    def url(self, database: str = DATABASE, role: str = "app") -> str:
+        """The URL of ``database`` for ``role``: ``app`` (the platform), ``owner`` (migrations) or
+        ``superuser`` (the cluster's own housekeeping)."""
         c = self.credentials()
-        return f"postgresql://{c['user']}:{c['password']}@127.0.0.1:{c['port']}/{database}"
+        user, password = ROLES[role]
+        return f"postgresql://{c[user]}:{c[password]}@127.0.0.1:{c['port']}/{database}"
 
     # -- running the server binaries -------------------------------------------------------
     def _as_server_user(self, argv: list[str]) -> list[str]:
@@ -174,6 +213,7 @@ class Cluster:
                  "-l", str(self.rundir / "server.log"), "-o", opts],
                 f"starting PostgreSQL on port {port} (log: {self.rundir / 'server.log'})",
             )
+        self.ensure_roles()
         self.ensure_database(DATABASE)
 
     def stop(self) -> None:
@@ -181,23 +221,43 @@ class Cluster:
             self._run([str(_find_bindir() / "pg_ctl"), "stop", "-m", "fast", "-D", str(self.datadir)],
                       "stopping PostgreSQL")
 
-    def ensure_database(self, name: str) -> None:
-        """Create ``name`` with PostGIS and pg_trgm unless it exists (also in template1, for test databases)."""
+    def _superuser(self, database: str = "postgres") -> psycopg.Connection:
+        """A connection as the superuser, waiting up to 30 s for a server that is starting."""
         deadline = time.monotonic() + 30
         while True:
             try:
-                admin = psycopg.connect(self.url("postgres"), autocommit=True)
-                break
+                return psycopg.connect(self.url(database, "superuser"), autocommit=True)
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
-        with admin:
+
+    def ensure_roles(self) -> None:
+        """Create the owner's and the app's logins unless they exist, with the passwords of
+        ``cluster.json``, and make sure neither is more than it should be."""
+        creds = self.credentials()
+        with self._superuser() as admin:
+            for role, options in _ROLE_OPTIONS.items():
+                user, password = ROLES[role]
+                exists = admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [creds[user]]).fetchone()
+                admin.execute(sql.SQL("{} ROLE {} {} PASSWORD {}").format(
+                    sql.SQL("ALTER" if exists else "CREATE"), sql.Identifier(str(creds[user])), sql.SQL(options),
+                    sql.Literal(str(creds[password]))))
+
+    def ensure_database(self, name: str) -> None:
+        """Create ``name``, owned by the owner role, with PostGIS and pg_trgm unless it exists (also in
+        template1, for test databases); a database of an earlier version has its objects handed to
+        the owner role (``sql/adopt.sql``)."""
+        creds = self.credentials()
+        owner = sql.Identifier(str(creds[ROLES["owner"][0]]))
+        with self._superuser() as admin:
             exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
-                admin.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+                admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), owner))
+            else:
+                admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(name), owner))
         for db in ("template1", name):
-            with psycopg.connect(self.url(db), autocommit=True) as conn:
+            with self._superuser(db) as conn:
                 try:
                     conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
                 except psycopg.errors.FeatureNotSupported as exc:  # pragma: no cover - depends on the host
@@ -205,6 +265,9 @@ class Cluster:
                         "PostGIS is not installed for this PostgreSQL: apt-get install postgresql-15-postgis-3"
                     ) from exc
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                if db == name:
+                    conn.execute(_ADOPT.read_text())
+                    conn.execute("SELECT pg_temp.gridcity_adopt(%s)", [creds[ROLES["owner"][0]]])
 
 
 def _free_port(first: int) -> int:

@@ -10,3 +10,15 @@ class SetupError(GridcityError):
 
     status = 500
     rule = "configuration"
+
+
+class OwnerLoginMissing(SetupError):
+    """A migration was asked for without the owner role's login (GRIDCITY_OWNER_DATABASE_URL)."""
+
+    rule = "owner_login"
+
+
+class PrivilegedAppLogin(SetupError):
+    """The app's login (DATABASE_URL) could change what it must not: a superuser, the tables' owner."""
+
+    rule = "unprivileged_app_login"

@@ -83,7 +83,11 @@ def test_cluster_credentials_are_private_and_stable(tmp_path: Path) -> None:
     assert 54000 <= int(first["port"]) < 54900 and first["user"] == "gridcity" and len(str(first["password"])) >= 20
     assert stat.S_IMODE(cluster.credentials_file.stat().st_mode) == 0o600
     assert cluster.credentials() == first
-    assert cluster.url("x") == f"postgresql://gridcity:{first['password']}@127.0.0.1:{first['port']}/x"
+    assert cluster.url("x") == f"postgresql://gridcity_app:{first['app_password']}@127.0.0.1:{first['port']}/x"
+    assert cluster.url("x", "owner") == (f"postgresql://gridcity_owner:{first['owner_password']}@127.0.0.1:"
+                                         f"{first['port']}/x")
+    assert cluster.url("x", "superuser") == f"postgresql://gridcity:{first['password']}@127.0.0.1:{first['port']}/x"
+    assert len({first["password"], first["owner_password"], first["app_password"]}) == 3
     assert not cluster.initialised() and not cluster.running()
 
 

@@ -13,3 +13,4 @@ def uploads(monkeypatch, tmp_path) -> Path:
     folder = tmp_path / "uploads"
     monkeypatch.setenv("GRIDCITY_IMPORT_DIR", str(folder))
     return folder
+

@@ -250,7 +250,8 @@ def test_qa_layer_shows_each_cells_latest_run(city, tmp_path):
 
 
 @pytest.mark.parametrize("stored", [False, True])
-def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, tmp_path, monkeypatch, stored):
+def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, tmp_path, monkeypatch, stored,
+                                                                         superuser_conninfo):
     """Between the import's check of the stored rows and its INSERT, another connection commits a
     component with one of the file's codes: the import is refused (409 concurrent_edit) and writes
     nothing — the other component is neither overwritten nor counted as unchanged. Both INSERTs: the
@@ -261,7 +262,7 @@ def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, t
 
     import psycopg
 
-    from importers import errors, jobs
+    from importers import errors
     from importers.kinds import base
 
     if stored:
@@ -275,10 +276,8 @@ def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, t
 
     def other(statement: str) -> None:
         # committed, without triggers (its audit entry would outlive the test) and link checks (the test's
-        # city is not committed); superuser only, as in the embedded cluster
-        with psycopg.connect(jobs._conninfo(), autocommit=True) as conn:
-            if not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
-                pytest.skip("committing a component without its city needs a superuser")
+        # city is not committed); the cluster's superuser only
+        with psycopg.connect(superuser_conninfo, autocommit=True) as conn:
             with conn.transaction():
                 conn.execute("SET LOCAL session_replication_role = replica")
                 conn.execute(statement, [code])

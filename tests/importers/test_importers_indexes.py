@@ -5,6 +5,7 @@ that holds rows keeps its indexes as they were."""
 from __future__ import annotations
 
 import geopandas as gpd
+import psycopg
 import pytest
 import shapely
 from django.db import IntegrityError, connection, transaction
@@ -126,16 +127,20 @@ def test_a_parent_layer_emptied_in_the_same_transaction(city, tmp_path):
     assert any(after[n][0] != before[n][0] for n in after)  # built after the row
 
 
-def test_indexes_with_settings_their_definitions_leave_out_are_kept(city, tmp_path):
-    """A comment (or a fillfactor, CLUSTER …) would not survive a rebuild: such a layer keeps its indexes."""
+def test_indexes_with_settings_their_definitions_leave_out_are_kept(city, tmp_path, owner_conninfo):
+    """A comment (or a fillfactor, CLUSTER …) would not survive a rebuild: such a layer keeps its indexes.
+    The comment is the owner's to write (committed, and removed after)."""
     Component.objects.all().delete()
-    with connection.cursor() as cur:
-        cur.execute("COMMENT ON INDEX layers_component_class IS 'by class, for the dispatch screens'")
-    before = indexes("layers_component")
-    path = tmp_path / "census.gpkg"
-    frame().to_file(path, driver="GPKG", engine="pyogrio")
-    assert load.run("components", path, city.users["admin"]).counts.inserted == len(SAMPLE)
-    assert indexes("layers_component") == before
-    with connection.cursor() as cur:
-        cur.execute("SELECT obj_description('layers_component_class'::regclass)")
-        assert cur.fetchone()[0] == "by class, for the dispatch screens"
+    with psycopg.connect(owner_conninfo, autocommit=True) as owner:
+        owner.execute("COMMENT ON INDEX layers_component_class IS 'by class, for the dispatch screens'")
+        try:
+            before = indexes("layers_component")
+            path = tmp_path / "census.gpkg"
+            frame().to_file(path, driver="GPKG", engine="pyogrio")
+            assert load.run("components", path, city.users["admin"]).counts.inserted == len(SAMPLE)
+            assert indexes("layers_component") == before
+            with connection.cursor() as cur:
+                cur.execute("SELECT obj_description('layers_component_class'::regclass)")
+                assert cur.fetchone()[0] == "by class, for the dispatch screens"
+        finally:
+            owner.execute("COMMENT ON INDEX layers_component_class IS NULL")

@@ -221,19 +221,18 @@ def test_inline_runner_writes_no_live_progress():
 
 
 @pytest.fixture
-def committed_job(db):
+def committed_job(db, superuser_conninfo):
     """An import job row committed by a connection of its own, which the live progress connection can see.
 
     The test's own rows are never committed (pytest-django's ``db`` rolls them back, and
     ``transactional_db`` cannot be used: the audit log refuses TRUNCATE), and a committed job needs a
     committed user, whose insert would leave committed audit entries behind. So the row is inserted with
-    ``session_replication_role = replica`` (no foreign-key check; superuser only, as in the embedded
-    cluster) and deleted afterwards."""
+    ``session_replication_role = replica`` (no foreign-key check; the cluster's superuser only) and
+    deleted afterwards."""
     with psycopg.connect(jobs._conninfo(), autocommit=True) as conn:
         # the live writer must reach the database the tests run on (never the development one)
         assert conn.info.dbname == connection.settings_dict["NAME"]
-        if not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
-            pytest.skip("committing a job row without a committed user needs a superuser")
+    with psycopg.connect(superuser_conninfo, autocommit=True) as conn:
         with conn.transaction():
             conn.execute("SET LOCAL session_replication_role = replica")
             job_id = conn.execute(

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -59,13 +60,14 @@ def _wait_until_serving(url: str, server: subprocess.Popen[bytes], log: Path) ->
 
 
 def _drop_database(cluster: Cluster, name: str) -> None:
-    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+    with psycopg.connect(cluster.url("postgres", "superuser"), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
 def browser_database_url() -> Iterator[str]:
-    """A fresh database ``gridcity_browser_<pid>`` on the embedded cluster, dropped afterwards."""
+    """A fresh database ``gridcity_browser_<pid>`` on the embedded cluster, dropped afterwards; its URL
+    logs in as the app role."""
     cluster = Cluster.default()
     cluster.start()
     name = f"gridcity_browser_{os.getpid()}"
@@ -79,7 +81,9 @@ def browser_database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def live_url(browser_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The platform with the demo city (scale 0.01), served by gunicorn on a free port."""
-    env = {**os.environ, "DATABASE_URL": browser_database_url, "DJANGO_SETTINGS_MODULE": "gridcity.settings.dev",
+    owner_url = Cluster.default().url(urlsplit(browser_database_url).path.lstrip("/"), "owner")
+    env = {**os.environ, "DATABASE_URL": browser_database_url, "GRIDCITY_OWNER_DATABASE_URL": owner_url,
+           "DJANGO_SETTINGS_MODULE": "gridcity.settings.dev",
            "GRIDCITY_DEMO": "1", "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            # Threaded workers: a sync worker blocks on a connection Chromium opened ahead and left idle,
            # and with the map's parallel tile requests two such workers can stall the next page load.

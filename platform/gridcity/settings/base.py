@@ -1,7 +1,9 @@
 """Settings shared by every configuration; values come from the environment (12-factor).
 
-``DATABASE_URL`` points at any PostGIS; without it the embedded cluster under ``.gridcity/``
-is used (see ``gridcity.cluster``). ``dev``, ``test`` and ``prod`` refine this module.
+``DATABASE_URL`` points at any PostGIS, logging in as the platform's unprivileged app role;
+``GRIDCITY_OWNER_DATABASE_URL`` at the same database as the owner role, for ``gridcity migrate``
+only (``gridcity.roles``). Without ``DATABASE_URL`` the embedded cluster under ``.gridcity/`` is
+used, with both roles (see ``gridcity.cluster``). ``dev``, ``test`` and ``prod`` refine this module.
 """
 
 from __future__ import annotations
@@ -35,11 +37,35 @@ def database_from_url(url: str) -> dict[str, object]:
     }
 
 
+def owner_database(app: dict[str, object], url: str | None) -> dict[str, object] | None:
+    """The owner role's login (USER, PASSWORD) for the app's database, from
+    ``GRIDCITY_OWNER_DATABASE_URL``: the same server and database as ``DATABASE_URL``, another role."""
+    if not url:
+        return None
+    owner = database_from_url(url)
+    for key in ("NAME", "HOST", "PORT"):
+        if owner[key] != app[key]:
+            raise SetupError(f"GRIDCITY_OWNER_DATABASE_URL must name the database of DATABASE_URL with the owner "
+                             f"role's login; its {key.lower()} is {owner[key]!r}, DATABASE_URL's {app[key]!r}")
+    if owner["USER"] == app["USER"]:
+        raise SetupError(f"DATABASE_URL and GRIDCITY_OWNER_DATABASE_URL both log in as {app['USER']!r}: the app "
+                         "must run as an unprivileged role and migrations as the owner role (two roles, see "
+                         "deploy/db/gridcity-roles.sh)")
+    return {"USER": owner["USER"], "PASSWORD": owner["PASSWORD"]}
+
+
 def env_flag(name: str, default: bool = False) -> bool:
     return os.environ.get(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
 
 
-DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL") or Cluster.default().url())}
+_EXTERNAL = bool(os.environ.get("DATABASE_URL"))
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL") or Cluster.default().url(role="app"))}
+# The owner role's login, used by `gridcity migrate` only (gridcity.roles); None when not given.
+GRIDCITY_OWNER_DATABASE = owner_database(
+    DATABASES["default"],
+    os.environ.get("GRIDCITY_OWNER_DATABASE_URL") or (None if _EXTERNAL else Cluster.default().url(role="owner")))
+# The role the platform runs as (DATABASE_URL's): the migrations grant it what it may do.
+GRIDCITY_APP_ROLE = str(DATABASES["default"]["USER"])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
