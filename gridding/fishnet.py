@@ -30,7 +30,7 @@ MAX_CELLS = 200_000
 
 def check_request(shape: object, size: object) -> tuple[str, float]:
     """The shape and size, or a 400 naming the parameter."""
-    if shape not in GRIDS:
+    if not isinstance(shape, str) or shape not in GRIDS:
         raise UnknownShape(f"shape must be one of {', '.join(GRIDS)} (got {shape!r})", field="shape")
     try:
         size_m = float(size)  # type: ignore[arg-type]

@@ -19,3 +19,5 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("", include("webmap.urls")),
 ]
+
+handler500 = "gridcity.http_errors.server_error"
