@@ -18,7 +18,8 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError, connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
@@ -139,6 +140,21 @@ class ErrorMiddleware:
         return unavailable(request) if isinstance(exc, UNAVAILABLE) else None
 
 
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404 (DEBUG off): JSON for API, tile and OGC clients, Django's page for browsers."""
+    if wants_json(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a session client's unsafe request without a valid CSRF token (JSON for clients)."""
+    if wants_json(request):
+        message = f"CSRF check failed ({reason}); send the csrftoken cookie's value as X-CSRFToken"
+        return JsonResponse(_body(message, "X-CSRFToken", "csrf"), status=403)
+    return csrf.csrf_failure(request, reason)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500 (DEBUG off): 503 when the failure was the database being unavailable outside a view
     (a middleware), a JSON 500 for API clients, Django's plain page for browsers."""
@@ -150,6 +166,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
+@csrf_exempt  # it changes nothing: a POST to an unknown path is a 404, not a CSRF failure
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Unrouted paths under /api/ answer in JSON like every other API error, not with an HTML page."""
     message = f"no API endpoint at {request.path}; see /api/schema/"

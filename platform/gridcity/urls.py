@@ -16,8 +16,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
     path("", include("tiles.urls")),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    re_path(r"^api/(?P<rest>(?s:.*))$", api_not_found),
     path("", include("webmap.urls")),
 ]
 
+handler404 = "gridcity.http_errors.not_found"
 handler500 = "gridcity.http_errors.server_error"

@@ -112,6 +112,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "accounts.passwords.SM3PasswordHasher",
 ]
+CSRF_FAILURE_VIEW = "gridcity.http_errors.csrf_failure"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
