@@ -83,6 +83,10 @@ def unavailable(request: HttpRequest) -> HttpResponse:
     """503 for a request the database could not serve: JSON for clients, a plain page for browsers."""
     for conn in connections.all(initialized_only=True):
         conn.close_if_unusable_or_obsolete()  # the next request connects afresh
+    if hasattr(request, "session"):
+        # SessionMiddleware would load the session again to renew its cookie (SESSION_SAVE_EVERY_REQUEST)
+        # and fail the same way; without one it leaves the answer alone.
+        del request.session
     if wants_json(request):
         response: HttpResponse = JsonResponse(_body(UNAVAILABLE_MESSAGE, "database", "available"), status=503)
     else:
