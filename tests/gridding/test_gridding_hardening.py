@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from openpyxl import load_workbook
 
 from audit.models import AuditEntry

@@ -182,6 +182,8 @@ GRIDCITY_PACKAGE_MAX_TILES = int(os.environ.get("GRIDCITY_PACKAGE_MAX_TILES", "2
 # The tile cache's gzipped tiles, at most (tiles.cache.prune drops the oldest beyond it).
 GRIDCITY_TILE_CACHE_MAX_BYTES = int(float(os.environ.get("GRIDCITY_TILE_CACHE_MAX_MB", "2048")) * 1024 * 1024)
 # Vertices one geometry written through the API may have (a district outline has a few thousand).
+# Roles whose platform-wide users may use GeoServer's OGC services through the proxy (geoserver.access).
+GRIDCITY_OGC_ROLES = tuple(r for r in os.environ.get("GRIDCITY_OGC_ROLES", "admin,planner").split(",") if r)
 GRIDCITY_MAX_VERTICES = int(os.environ.get("GRIDCITY_MAX_VERTICES", "50000"))
 # Component photos: at most this many, each a path under GRIDCITY_MEDIA_URL or an https URL of at most
 # GRIDCITY_MAX_PHOTO_URL characters (layers.photos).
