@@ -50,7 +50,7 @@ def _scope(layer: Layer, area: str) -> tuple[sql.Composable, list[object]]:
     return sql.SQL("ST_Intersects(t.{}, a.g4490)").format(sql.Identifier(layer.geometry_field)), []
 
 
-def build(shape: str, size: object, layer_name: str, area: str, actor: Actor) -> Fishnet:
+def build(shape: object, size: object, layer_name: str, area: str, actor: Actor) -> Fishnet:
     """Cells of ``shape`` and ``size`` metres over ``area`` (district/street/community code) with the
     counts of ``layer_name``; stored as the ``fishnet_cells`` layer, attributed to ``actor``."""
     shape, size_m = check_request(shape, size)
