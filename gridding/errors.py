@@ -66,3 +66,8 @@ class MembershipRefused(GriddingError):
 class RoundNotFound(GriddingError):
     status = 404
     rule = "exists"
+
+
+class RoundAlreadyVoid(GriddingError):
+    status = 409
+    rule = "not_void"

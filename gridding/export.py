@@ -11,6 +11,8 @@ import io
 
 from openpyxl import Workbook
 
+from layers.spreadsheets import safe_rows
+
 from . import sampling
 from .models import RoundGrid, SamplingRound
 
@@ -40,7 +42,7 @@ def to_csv(r: SamplingRound) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(HEADER)
-    writer.writerows(rows(r))
+    writer.writerows(safe_rows(rows(r)))
     return ("\ufeff" + text.getvalue()).encode("utf-8")
 
 
@@ -49,7 +51,7 @@ def to_xlsx(r: SamplingRound) -> bytes:
     sheet = book.active
     sheet.title = f"第{r.number}轮抽样"
     sheet.append(HEADER)
-    for row in rows(r):
+    for row in safe_rows(rows(r)):
         sheet.append(row)
     sheet.freeze_panes = "A2"
     out = io.BytesIO()

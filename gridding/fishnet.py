@@ -30,7 +30,7 @@ MAX_CELLS = 200_000
 
 def check_request(shape: object, size: object) -> tuple[str, float]:
     """The shape and size, or a 400 naming the parameter."""
-    if shape not in GRIDS:
+    if not isinstance(shape, str) or shape not in GRIDS:
         raise UnknownShape(f"shape must be one of {', '.join(GRIDS)} (got {shape!r})", field="shape")
     try:
         size_m = float(size)  # type: ignore[arg-type]
@@ -50,7 +50,7 @@ def _scope(layer: Layer, area: str) -> tuple[sql.Composable, list[object]]:
     return sql.SQL("ST_Intersects(t.{}, a.g4490)").format(sql.Identifier(layer.geometry_field)), []
 
 
-def build(shape: str, size: object, layer_name: str, area: str, actor: Actor) -> Fishnet:
+def build(shape: object, size: object, layer_name: str, area: str, actor: Actor) -> Fishnet:
     """Cells of ``shape`` and ``size`` metres over ``area`` (district/street/community code) with the
     counts of ``layer_name``; stored as the ``fishnet_cells`` layer, attributed to ``actor``."""
     shape, size_m = check_request(shape, size)

@@ -116,6 +116,11 @@ class SamplingRound(Feature):
     fingerprint = models.CharField(max_length=32)
     warnings = models.JSONField("提示", default=list)
     geom = models.MultiPolygonField("范围", srid=SRID, null=True)
+    # A voided round (drawn by mistake or by a fuzzer) stays on record but no longer counts in the
+    # non-repetition history of the rounds drawn after it was voided (``rounds.history``).
+    voided_at = models.DateTimeField("作废时间", null=True, blank=True)
+    voided_by = models.CharField("作废人", max_length=150, blank=True)
+    void_reason = models.CharField("作废原因", max_length=500, blank=True)
 
     class Meta:
         verbose_name = "抽样轮次"

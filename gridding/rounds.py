@@ -12,17 +12,19 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.utils import timezone
 from psycopg import sql
 
 from layers.access import Actor
 from layers.editing import acting_as
 
 from . import sampling
-from .errors import NothingToSample, RoundNotFound
+from .errors import NothingToSample, RoundAlreadyVoid, RoundNotFound
 from .models import EvaluationGrid, EvaluationPoint, RoundGrid, RoundPoint, SamplingRound, ZoneArea
 
 DEFAULT_POINTS_PER_GRID = 10
@@ -65,11 +67,15 @@ def points_in(codes: list[str]) -> dict[str, dict[str, list[int]]]:
     return out
 
 
-def history(area: str, before: int | None = None) -> dict[str, tuple[int, frozenset[str]]]:
-    """Per zone type: the current cycle of ``area``'s earlier rounds and the grids drawn in it."""
+def history(area: str, before: int | None = None,
+            as_of: datetime | None = None) -> dict[str, tuple[int, frozenset[str]]]:
+    """Per zone type: the current cycle of ``area``'s earlier rounds and the grids drawn in it.
+
+    Rounds voided by now (or, for a replay, by ``as_of``, when the replayed round was drawn) do not count."""
     rows = RoundGrid.objects.filter(round__area_code=area)
     if before is not None:
         rows = rows.filter(round__number__lt=before)
+    rows = rows.exclude(Q(round__voided_at__isnull=False) if as_of is None else Q(round__voided_at__lte=as_of))
     out: dict[str, tuple[int, frozenset[str]]] = {}
     for zone in sampling.ZONE_TYPES:
         mine = rows.filter(zone_type=zone)
@@ -89,13 +95,14 @@ class Draw:
     warnings: list[str]
 
 
-def draw(area: str, city_class: int, seed: int, points_per_grid: int, before: int | None = None) -> Draw:
+def draw(area: str, city_class: int, seed: int, points_per_grid: int, before: int | None = None,
+         as_of: datetime | None = None) -> Draw:
     rule = sampling.rule_for(city_class)
     by_zone, unzoned = strata(area)
     if not any(by_zone.values()):
         raise NothingToSample(f"no evaluation grid under {area or 'the platform'} overlaps a zone area: build "
                               "evaluation grids and draw or import zone areas (A/B/C) first", field="area")
-    past = history(area, before)
+    past = history(area, before, as_of)
     grids = sampling.draw_grids(by_zone, past, rule, seed)
     drawn = sorted(code for d in grids.values() for code, _ in d.drawn)
     candidates = points_in(drawn)
@@ -163,12 +170,31 @@ def describe(r: SamplingRound) -> dict[str, object]:
     return {"id": r.pk, "area": r.area_code, "number": r.number, "city_class": r.city_class, "rule": r.rule,
             "seed": r.seed, "points_per_grid": r.points_per_grid, "created_by": r.created_by,
             "created_at": r.created_at.isoformat(), "fingerprint": r.fingerprint, "warnings": r.warnings,
-            "grids": grids, "points": points}
+            **voiding(r), "grids": grids, "points": points}
+
+
+def voiding(r: SamplingRound) -> dict[str, object]:
+    """Whether ``r`` is void, since when, by whom and why (null when it is not)."""
+    return {"voided": r.voided_at is not None, "voided_at": r.voided_at.isoformat() if r.voided_at else None,
+            "voided_by": r.voided_by or None, "void_reason": r.void_reason or None}
+
+
+def void(r: SamplingRound, actor: Actor, reason: str) -> SamplingRound:
+    """Mark ``r`` void, attributed to ``actor`` in the audit log; later draws no longer count its grids.
+    A round is voided once (409 after)."""
+    with acting_as(actor.username):
+        locked = SamplingRound.objects.select_for_update().get(pk=r.pk)
+        if locked.voided_at is not None:
+            raise RoundAlreadyVoid(f"round {r.pk} was voided at {locked.voided_at.isoformat()} by "
+                                   f"{locked.voided_by}", field="id")
+        locked.voided_at, locked.voided_by, locked.void_reason = timezone.now(), actor.username, reason
+        locked.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    return locked
 
 
 def replay(r: SamplingRound) -> dict[str, object]:
     """Draw ``r`` again from its seed, rule and the rounds before it; say whether it comes out the same."""
-    again = draw(r.area_code, r.city_class, r.seed, r.points_per_grid, before=r.number)
+    again = draw(r.area_code, r.city_class, r.seed, r.points_per_grid, before=r.number, as_of=r.created_at)
     stored = sorted(r.grids.values_list("zone_type", "evaluation_grid", "cycle"))
     redrawn = sorted((zone, code, cycle) for zone, d in again.grids.items() for code, cycle in d.drawn)
     stored_points = sorted(r.points.values_list("evaluation_grid", "point_id"))

@@ -39,7 +39,7 @@ POINT_TYPES = {
 def rule_for(city_class: object, field: str = "city_class") -> dict[str, int]:
     """Grids per zone type for a city class 1, 2 or 3 (given as int or digit string); 400 otherwise."""
     text = str(city_class).strip()
-    if not (text.isdigit() and int(text) in RULES):
+    if not (text.isascii() and text.isdigit() and int(text) in RULES):
         raise UnknownCityClass(f"city class must be 1, 2 or 3 (got {city_class!r})", field=field)
     return RULES[int(text)]
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("evaluation-grids/move/", views.EvaluationMove.as_view(), name="gridding-evaluation-move"),
     path("rounds/", views.RoundList.as_view(), name="gridding-rounds"),
     path("rounds/<int:pk>/", views.RoundDetail.as_view(), name="gridding-round"),
+    path("rounds/<int:pk>/void/", views.RoundVoid.as_view(), name="gridding-round-void"),
     path("rounds/<int:pk>/replay/", views.RoundReplay.as_view(), name="gridding-round-replay"),
     path("rounds/<int:pk>/export.<str:fmt>", views.RoundExport.as_view(), name="gridding-round-export"),
     path("fishnets/", views.FishnetList.as_view(), name="gridding-fishnets"),

@@ -16,50 +16,31 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from layers.api import params
 from layers.errors import BadParameter, FeatureNotFound
 
-from . import building, export, fishnet, problems, rounds, sampling, topology
+from . import building, export, fishnet, problems, rounds, sampling, serializers, topology
 from .models import EvaluationGrid, Fishnet, SamplingRound, TopologyProblem
 from .scope import area_for, require_planner
-
-
-def _number(raw: object, name: str, default: float) -> float:
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        value = -1.0
-    if value < 0:
-        raise BadParameter(f"{name} must be a number ≥ 0 (got {raw!r})", field=name, rule="range")
-    return value
-
-
-def _integer(raw: object, name: str, default: int | None, maximum: int) -> int | None:
-    if raw in (None, ""):
-        return default
-    text = str(raw)
-    if not text.isdigit() or int(text) > maximum:
-        raise BadParameter(f"{name} must be an integer 0…{maximum} (got {raw!r})", field=name, rule="range")
-    return int(text)
 
 
 def tolerances(data: object) -> topology.Tolerances:
     """Tolerances from request parameters (each optional, defaults from :class:`topology.Tolerances`)."""
     base = topology.Tolerances()
     get = data.get  # type: ignore[attr-defined]
-    return topology.Tolerances(**{name: _number(get(name), name, getattr(base, name)) for name in vars(base)})
+    return topology.Tolerances(**{name: params.number(get(name), name, getattr(base, name)) for name in vars(base)})
 
 
 class TopologyCheck(APIView):
     """POST: check the unit grids of ``area`` (default: your jurisdiction) and store the problems layer.
     GET: the stored problems of ``area`` as JSON (``topology/page/``: the same as a readable page)."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=serializers.TopologyBody, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         require_planner(request.user)
-        area = area_for(request.user, request.data.get("area"))
-        report = problems.check(area, tolerances(request.data))
+        body = params.body_object(request.data)
+        area = area_for(request.user, body.get("area"))
+        report = problems.check(area, tolerances(body))
         problems.store(report, request.user)
         return Response(report.as_json())
 
@@ -92,20 +73,21 @@ class TopologyPage(APIView):
 class EvaluationBuild(APIView):
     """POST: (re)build the evaluation grids of ``area`` (district or street), keeping unchanged ones."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=serializers.BuildBody, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         require_planner(request.user)
-        area = area_for(request.user, request.data.get("area"), lengths=(6, 9))
+        area = area_for(request.user, params.body_object(request.data).get("area"), lengths=(6, 9))
         return Response(building.build(area, request.user).as_json())
 
 
 class EvaluationMove(APIView):
     """POST ``{"unit_grid": …, "to": …}``: move a unit grid into a neighbouring evaluation grid."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=serializers.MoveBody, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         require_planner(request.user)
-        unit_grid, to = str(request.data.get("unit_grid") or ""), str(request.data.get("to") or "")
+        body = params.body_object(request.data)
+        unit_grid, to = str(body.get("unit_grid") or ""), str(body.get("to") or "")
         if not (len(unit_grid) == 15 and unit_grid.isdigit()):
             raise BadParameter("unit_grid must be a 15-digit unit grid code", field="unit_grid", rule="code_format")
         if not (len(to) == 12 and to.isdigit()):
@@ -137,7 +119,10 @@ def city_class(raw: object) -> int:
 
 
 class RoundList(APIView):
-    """GET: the sampling rounds of ``area``; POST: draw a new round (``city_class``, ``seed``, ``points_per_grid``)."""
+    """GET: the sampling rounds of ``area``; POST: draw a new round (``city_class``, ``seed``, ``points_per_grid``).
+
+    A draw is stored for good (it can only be voided), so it is asked for by a JSON body (as every
+    body here: DEFAULT_PARSER_CLASSES), never by an empty form post (415)."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
@@ -145,16 +130,17 @@ class RoundList(APIView):
         rows = SamplingRound.objects.filter(area_code__startswith=area).order_by("area_code", "number")
         return Response({"rounds": [{"id": r.pk, "area": r.area_code, "number": r.number, "city_class": r.city_class,
                                      "seed": r.seed, "created_by": r.created_by,
-                                     "created_at": r.created_at.isoformat()} for r in rows]})
+                                     "created_at": r.created_at.isoformat(), **rounds.voiding(r)} for r in rows]})
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=serializers.RoundBody, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         require_planner(request.user)
-        area = area_for(request.user, request.data.get("area"), lengths=(6, 9))
-        klass = city_class(request.data.get("city_class"))
-        seed = _integer(request.data.get("seed"), "seed", None, 2**63 - 1)
-        per_grid = _integer(request.data.get("points_per_grid"), "points_per_grid",
-                            rounds.DEFAULT_POINTS_PER_GRID, 1000)
+        body = params.body_object(request.data)
+        area = area_for(request.user, body.get("area"), lengths=(6, 9))
+        klass = city_class(body.get("city_class"))
+        seed = params.integer(body.get("seed"), "seed", None, 2**63 - 1)
+        per_grid = params.integer(body.get("points_per_grid"), "points_per_grid",
+                                  rounds.DEFAULT_POINTS_PER_GRID, 1000)
         done = rounds.create(area, klass, request.user, seed=seed, points_per_grid=per_grid or 0)
         return Response(rounds.describe(done), status=201)
 
@@ -165,10 +151,24 @@ class RoundDetail(APIView):
         return Response(rounds.describe(rounds.get(request.user.jurisdiction_code or "", pk)))
 
 
+class RoundVoid(APIView):
+    """POST ``{"reason": …}``: void a round drawn by mistake (planners, inside their jurisdiction; audited)."""
+
+    @extend_schema(request=serializers.VoidBody, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, pk: int) -> Response:
+        require_planner(request.user)
+        found = rounds.get(request.user.jurisdiction_code or "", pk)
+        reason = params.body_object(request.data).get("reason")
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+            raise BadParameter("reason must say why the round is void (1–500 characters)", field="reason",
+                               rule="required")
+        return Response(rounds.describe(rounds.void(found, request.user, reason.strip())))
+
+
 class RoundReplay(APIView):
     """POST: draw the round again from its seed and say whether it comes out the same (nothing stored)."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         return Response(rounds.replay(rounds.get(request.user.jurisdiction_code or "", pk)))
 
@@ -189,15 +189,16 @@ class RoundExport(APIView):
 class FishnetList(APIView):
     """POST ``{"shape": "square"|"hex", "size": metres, "layer": name, "area": code}``: a density fishnet."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=serializers.FishnetBody, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         require_planner(request.user)
-        area = area_for(request.user, request.data.get("area"))
-        layer = request.data.get("layer")
+        body = params.body_object(request.data)
+        area = area_for(request.user, body.get("area"))
+        layer = body.get("layer")
         if not isinstance(layer, str) or not layer:
             raise BadParameter("layer must name a registered layer, e.g. components", field="layer",
                                rule="required")
-        made = fishnet.build(request.data.get("shape"), request.data.get("size"), layer, area, request.user)
+        made = fishnet.build(body.get("shape"), body.get("size"), layer, area, request.user)
         return Response(fishnet.describe(made), status=201)
 
 

@@ -240,6 +240,24 @@ def _decodes(opener: Opener, encoding: str, offset: int = 0, padding: bytes = b"
     return True
 
 
+# The text encodings a file may be declared in (Python codec names, aliases accepted): Unicode, the
+# Chinese national ones and the Western fallbacks GIS tools write; never a codec such as rot13 or zlib.
+TEXT_ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030", "gbk", "gb2312", "big5",
+                  "big5hkscs", "ascii", "latin-1", "cp1252")
+
+
+def text_encoding(name: str) -> str:
+    """``name`` if it names one of TEXT_ENCODINGS (an alias such as ``GBK`` or ``utf8`` too), else 400."""
+    try:
+        canonical = codecs.lookup(name).name
+    except (LookupError, ValueError):  # ValueError: a name with a NUL
+        canonical = ""
+    if canonical not in {codecs.lookup(e).name for e in TEXT_ENCODINGS}:
+        raise UnknownEncoding(f"unknown text encoding {name!r}; use one of {', '.join(TEXT_ENCODINGS)}",
+                              field="encoding")
+    return name
+
+
 def _check_encoding(path: Path, encoding: str | None, offset: int = 0) -> str:
     """The encoding to read ``path`` with: the named one (verified) or a detected one."""
     return _checked(path.name, _file_opener(path), encoding, offset)
@@ -248,10 +266,7 @@ def _check_encoding(path: Path, encoding: str | None, offset: int = 0) -> str:
 def _checked(name: str, opener: Opener, encoding: str | None, offset: int, padding: bytes = b"") -> str:
     if encoding is None:
         return _detect(name, opener, offset, padding)
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise UnknownEncoding(f"unknown encoding {encoding!r}; use utf-8 or gbk", field="encoding") from None
+    encoding = text_encoding(encoding)
     if not _decodes(opener, encoding, offset, padding):
         hint = next((e for e in ("utf-8", "gb18030") if e != encoding and _decodes(opener, e, offset, padding)),
                     None)

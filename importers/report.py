@@ -12,6 +12,8 @@ import html
 import json
 from pathlib import Path
 
+from layers.spreadsheets import safe_rows
+
 from .load import Result
 from .qa import LABELS, QAReport
 
@@ -60,7 +62,7 @@ def write(result: Result, folder: Path, stem: str) -> tuple[Path, Path]:
     with csv_path.open("w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
-        writer.writerows(e.as_tuple() for e in result.errors)
+        writer.writerows(safe_rows(e.as_tuple() for e in result.errors))
     json_path.write_text(json.dumps(as_json(result), ensure_ascii=False, indent=1), encoding="utf-8")
     if result.qa is not None:
         (folder / f"{stem}.qa.html").write_text(qa_html(result.file, result.kind, result.qa), encoding="utf-8")

@@ -24,13 +24,15 @@ from rest_framework.views import APIView
 from layers.access import check_edit
 from layers.errors import BadParameter
 from layers.roles import ADMIN
+from layers.spreadsheets import safe_rows
 
 from . import jobs, kinds
 from .errors import FileTooLarge, JobNotFound, NoQAReport
 from .models import ImportJob
 from .qa import QAReport
-from .readers import FORMATS
+from .readers import FORMATS, text_encoding
 from .report import COLUMNS, qa_html
+from .serializers import ImportUpload
 
 OPTION_FIELDS = ("crs", "encoding", "layer")
 FLAGS = ("dry_run", "retire_missing", "qa")
@@ -81,7 +83,7 @@ def _save(upload, suffix: str) -> Path:
 class ImportList(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request={"multipart/form-data": ImportUpload}, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         """Upload a file (field ``file``) with ``kind`` and options; returns the queued job (202)."""
         limit = max_bytes()
@@ -100,6 +102,8 @@ class ImportList(APIView):
             raise BadParameter(f"{upload.name}: unknown format; use one of {', '.join(sorted(FORMATS))}",
                                field="file", rule="format")
         options: dict[str, object] = {k: str(request.data[k]) for k in OPTION_FIELDS if request.data.get(k)}
+        if "encoding" in options:
+            text_encoding(str(options["encoding"]))
         options.update({k: str(request.data.get(k, "")).lower() in ("1", "true", "yes", "on") for k in FLAGS})
         if request.FILES.get("mapping") is not None:
             mapping = request.FILES["mapping"]
@@ -150,7 +154,7 @@ class ImportErrorsCsv(APIView):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
-        writer.writerows([e[c] for c in COLUMNS] for e in job.report or [])
+        writer.writerows(safe_rows([e[c] for c in COLUMNS] for e in job.report or []))
         response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
         return response

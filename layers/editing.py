@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, WKBWriter
 from django.core.exceptions import ValidationError
@@ -67,12 +68,18 @@ def _geometry(layer: Layer, raw: object, srid: int) -> GEOSGeometry:
         raise BadParameter(f"geometry is not valid GeoJSON: {exc}", field="geometry", rule="geojson_geometry") from None
     if geom.empty:
         raise BadParameter("geometry has no coordinates", field="geometry", rule="required")
+    if geom.num_coords > settings.GRIDCITY_MAX_VERTICES:
+        raise BadParameter(f"geometry has {geom.num_coords:,} vertices; at most {settings.GRIDCITY_MAX_VERTICES:,} "
+                           "(GRIDCITY_MAX_VERTICES): simplify it or split it", field="geometry", rule="vertex_limit")
     if geom.hasz:  # GeoJSON may carry a height (GPS); the layers store x, y only
         geom = GEOSGeometry(WKBWriter(dim=2).write(geom))
     geom = crs.to_storage(geom, srid)
     wanted = layer.model._meta.get_field(layer.geometry_field).geom_type  # e.g. MULTIPOLYGON, POINT, GEOMETRY
     if wanted == "MULTIPOLYGON" and geom.geom_type == "Polygon":
         geom = MultiPolygon(geom, srid=geom.srid)
+    if geom.geom_type == "GeometryCollection" and wanted != "GEOMETRYCOLLECTION":
+        raise BadParameter(f"layer {layer.name} takes one (multi) point, line or polygon, not a GeometryCollection",
+                           field="geometry", rule="geometry_type")
     if wanted != "GEOMETRY" and geom.geom_type.upper() != wanted:
         raise BadParameter(
             f"layer {layer.name} takes {wanted.title()} geometries, got {geom.geom_type}",

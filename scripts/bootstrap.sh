@@ -16,6 +16,7 @@ APT_PACKAGES=(
   "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3" "postgresql-contrib"
   gdal-bin libgdal-dev libgeos-dev libproj-dev
   chromium chromium-driver fonts-wqy-microhei
+  nginx  # to check deploy/nginx.conf with `nginx -t` in the tests (the platform never uses its service)
 )
 
 missing=()

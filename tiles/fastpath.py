@@ -5,8 +5,10 @@ checks the path and filters against the registry, authenticates the token and lo
 tile in the cache in one database round trip (``cache.cached_for_token``), checks the role may
 read every layer, and answers the cached bytes (or 304); on a miss it builds the tile, answers,
 and caches it after the response is sent. Anything else — an error of any kind, a session
-client — falls through to the Django view (``tiles.views.tile``), which does the same checks and
-reports errors as JSON; this only skips middleware where nothing needs it.
+client, a plain-HTTP request where HTTPS is required — falls through to the Django view
+(``tiles.views.tile``), which does the same checks and reports errors as JSON; this only skips
+middleware where nothing needs it. Its answers carry the security headers Django's middleware
+would add (:func:`security_headers`, from the same settings).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import QueryDict
 
@@ -42,6 +45,38 @@ class _Body(list[bytes]):
         self.after()
 
 
+def is_secure(environ: dict[str, Any]) -> bool:
+    """HTTPS as Django judges it: the WSGI scheme, or the proxy header named by SECURE_PROXY_SSL_HEADER."""
+    if environ.get("wsgi.url_scheme") == "https":
+        return True
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    return bool(proxy) and environ.get(proxy[0], "").split(",")[0].strip() == proxy[1]
+
+
+def security_headers(secure: bool) -> list[tuple[str, str]]:
+    """The headers SecurityMiddleware, XFrameOptionsMiddleware and the platform's CSP middleware add
+    to every response, from the same settings."""
+    headers = []
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    if settings.SECURE_REFERRER_POLICY:
+        policy = settings.SECURE_REFERRER_POLICY
+        headers.append(("Referrer-Policy", policy if isinstance(policy, str) else ",".join(policy)))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+    headers.append(("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()))
+    if getattr(settings, "GRIDCITY_CSP", ""):
+        headers.append(("Content-Security-Policy", settings.GRIDCITY_CSP))
+    if secure and settings.SECURE_HSTS_SECONDS:
+        hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            hsts += "; includeSubDomains"
+        if settings.SECURE_HSTS_PRELOAD:
+            hsts += "; preload"
+        headers.append(("Strict-Transport-Security", hsts))
+    return headers
+
+
 class CachedTiles:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
@@ -51,7 +86,8 @@ class CachedTiles:
         path: str = environ.get("PATH_INFO", "")
         auth: str = environ.get("HTTP_AUTHORIZATION", "")
         tile_get = environ.get("REQUEST_METHOD") == "GET" and path.startswith("/tiles/") and path.endswith(".mvt")
-        if tile_get and auth.startswith("Token "):
+        redirect = settings.SECURE_SSL_REDIRECT and not is_secure(environ)  # Django answers with the redirect
+        if tile_get and auth.startswith("Token ") and not redirect:
             answer = self._answer(environ, path[len("/tiles/"):], auth[len("Token "):].strip())
             if answer is not None:
                 status, headers, body, after = answer
@@ -77,7 +113,7 @@ class CachedTiles:
         except DatabaseError:
             connection.close()  # let Django's own request cycle reconnect
             return None
-        headers = list(tile_headers(tile).items())
+        headers = [*tile_headers(tile).items(), *security_headers(is_secure(environ))]
         if headers[0][1] in environ.get("HTTP_IF_NONE_MATCH", ""):
             return "304 Not Modified", headers, b"", after
         if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")):

@@ -6,6 +6,7 @@ parameter, so request text never becomes an identifier.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -45,12 +46,48 @@ def parse_bbox(raw: str) -> Polygon:
     return Polygon.from_bbox((minx, miny, maxx, maxy))
 
 
-def _count(raw: str | None, name: str, default: int, maximum: int) -> int:
-    if raw is None:
+def integer(raw: object, name: str, default: int | None, maximum: int) -> int | None:
+    """A non-negative integer parameter written in ASCII digits (``²`` or ``٣`` are refused, not
+    crashed on), at most ``maximum``; ``default`` when absent or empty. 400 naming ``name`` otherwise."""
+    if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) > maximum:
+    digits = str(raw)
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > maximum:
         raise BadParameter(f"{name} must be an integer 0…{maximum} (got {raw!r})", field=name, rule="range")
-    return int(raw)
+    return int(digits)
+
+
+def number(raw: object, name: str, default: float) -> float:
+    """A finite number ≥ 0 (JSON number or text); ``default`` when absent or empty; 400 naming ``name``."""
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = -1.0
+    if not (math.isfinite(value) and value >= 0) or isinstance(raw, bool):
+        raise BadParameter(f"{name} must be a number ≥ 0 (got {raw!r})", field=name, rule="range")
+    return value
+
+
+def _count(raw: str | None, name: str, default: int, maximum: int) -> int:
+    value = integer(raw, name, default, maximum)
+    return default if value is None else value
+
+
+def text(raw: str, name: str) -> str:
+    """A text parameter PostgreSQL can compare: a NUL character is refused (400 naming ``name``)."""
+    if "\x00" in raw:
+        raise BadParameter(f"{name} must not contain a NUL character (%00)", field=name, rule="no_nul")
+    return raw
+
+
+def body_object(data: object, what: str = "the request body") -> dict:
+    """A JSON request body that must be an object (``{…}``); a list, number or string is a 400."""
+    if not isinstance(data, dict):
+        raise BadParameter(f"{what} must be a JSON object {{\"name\": value, …}}, got {type(data).__name__}",
+                           field="body", rule="json_object")
+    return data
 
 
 def typed_values(layer: Layer, name: str, values: list[str]) -> list[object]:
@@ -61,6 +98,7 @@ def typed_values(layer: Layer, name: str, values: list[str]) -> list[object]:
         raise BadParameter(f"{name} cannot be filtered on", field=name, rule="filterable")
     typed = []
     for value in values:
+        text(value, name)
         try:
             typed.append(model_field.to_python(value))
         except ValidationError as exc:

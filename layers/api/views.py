@@ -15,7 +15,7 @@ from ..errors import FeatureNotFound
 from ..models import ComponentClass
 from ..registry import Layer, registry
 from . import params
-from .serializers import feature_serializer
+from .serializers import FeatureBody, feature_serializer
 
 _TYPES = {"CharField": "string", "TextField": "string", "IntegerField": "integer", "PositiveIntegerField": "integer",
           "PositiveSmallIntegerField": "integer", "FloatField": "number", "DateField": "date",
@@ -87,7 +87,7 @@ class FeatureList(APIView):
         return Response({**data, "numberMatched": total, "numberReturned": len(data["features"]),
                          "limit": query.limit, "offset": query.offset})
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=FeatureBody, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, layer: str) -> Response:
         found = registry.get(layer)
         obj = editing.create(found, request.user, request.data, _srid(request))
@@ -109,7 +109,7 @@ class FeatureDetail(APIView):
         found, obj = self._get(request, layer, pk)
         return Response(feature_serializer(found.name)(obj).data)
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=FeatureBody, responses=OpenApiTypes.OBJECT)
     def patch(self, request: Request, layer: str, pk: int) -> Response:
         found, obj = self._get(request, layer, pk)
         obj = editing.update(found, request.user, obj, request.data, _srid(request))

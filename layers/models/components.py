@@ -6,6 +6,7 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 
 from .. import codes
+from ..photos import check_photos
 from .base import SRID, Feature, check_geometry
 from .grids import UnitGrid
 from .locate import unit_grid_at
@@ -94,5 +95,7 @@ class Component(Feature):
             codes.check_component_code(self.code, self.component_class_id, self.unit_grid.code[:6])
         except ValidationError as exc:
             raise ValidationError({"code": exc}) from None
-        if not isinstance(self.photos, list) or not all(isinstance(p, str) for p in self.photos):
-            raise ValidationError({"photos": ValidationError("photos is a list of URLs", code="photo_list")})
+        try:
+            check_photos(self.photos)
+        except ValidationError as exc:
+            raise ValidationError({"photos": exc}) from None

@@ -8,6 +8,8 @@ from django.db import DatabaseError
 
 from .demo import DEMO_PASSWORD, DEMO_USERNAMES
 
+CHANGE_PASSWORD = "gridcity manage changepassword"
+
 
 @register("security", deploy=True)
 def demo_accounts_refused(app_configs: object = None, **kwargs: object) -> list[Error]:
@@ -24,6 +26,7 @@ def demo_accounts_refused(app_configs: object = None, **kwargs: object) -> list[
         return []
     return [Error(
         f"demo accounts with the published demo password exist: {', '.join(weak)}",
-        hint="change their passwords or deactivate them (gridcity users …) before running in production",
+        hint=f"before running in production, give each a new password (`{CHANGE_PASSWORD} NAME`) or deactivate "
+             "it (the admin site, /admin/accounts/user/)",
         id="gridcity.E001",
     )]

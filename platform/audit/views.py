@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from layers.api import params
 from layers.errors import BadParameter, NotAllowed
 from layers.roles import AUDITOR
 
@@ -27,17 +28,16 @@ class AuditLog(APIView):
             raise NotAllowed("only auditors read the audit log", field="role")
         rows = AuditEntry.objects.all()
         for name, value in request.query_params.items():
+            params.text(value, name)
             if name == "row_id":
                 rows = rows.filter(_row(value))
             elif name in FILTERS:
                 rows = rows.filter(**{name: value})
             elif name not in ("limit", "offset"):
                 raise BadParameter(f"unknown filter {name!r}; use {', '.join(FILTERS)}", field=name, rule="known_field")
-        limit = request.query_params.get("limit", "100")
-        offset = request.query_params.get("offset", "0")
-        if not (limit.isdigit() and offset.isdigit()) or int(limit) > 1000:
-            raise BadParameter("limit (≤1000) and offset must be non-negative integers", field="limit", rule="range")
-        page = rows[int(offset): int(offset) + int(limit)]
+        limit = params.integer(request.query_params.get("limit"), "limit", 100, 1000) or 0
+        offset = params.integer(request.query_params.get("offset"), "offset", 0, 10**9) or 0
+        page = rows[offset: offset + limit]
         return Response({"total": rows.count(), "entries": [
             {"at": e.at, "actor": e.actor, "db_user": e.db_user, "action": e.action, "table": e.table_name,
              "row_id": e.row_id, "before": e.before, "after": e.after} for e in page

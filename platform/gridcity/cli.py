@@ -101,11 +101,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_app_role()
     connections.close_all()  # gunicorn's workers open their own
     print(f"gridcity at http://{host}:{args.port}/  (API: /api/layers/, schema: /api/schema/)", flush=True)
-    argv = ["gunicorn", "gridcity.wsgi:application", "--bind", f"{host}:{args.port}",
+    os.execv(sys.executable, gunicorn_argv(args))
+    return 0  # pragma: no cover - execvp does not return
+
+
+def gunicorn_argv(args: argparse.Namespace) -> list[str]:
+    """gunicorn run by this interpreter (``python -m gunicorn``), so serving works whether or not the
+    virtualenv's bin folder is on PATH."""
+    return [sys.executable, "-m", "gunicorn", "gridcity.wsgi:application", "--bind", f"{args.host}:{args.port}",
             "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
             "--access-logfile", "-", "--timeout", "120"]
-    os.execvp(argv[0], argv)
-    return 0  # pragma: no cover - execvp does not return
 
 
 def cmd_tiles(args: argparse.Namespace) -> int:

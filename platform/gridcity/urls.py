@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts.views import Me, ObtainToken
 from audit.views import AuditLog
+from geoserver.access import OgcAccess
 from gridcity.http_errors import api_not_found
 
 urlpatterns = [
@@ -14,8 +15,12 @@ urlpatterns = [
     path("api/imports/", include("importers.urls")),
     path("api/gridding/", include("gridding.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/ogc/access/", OgcAccess.as_view(), name="ogc-access"),
     path("admin/", admin.site.urls),
     path("", include("tiles.urls")),
-    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    re_path(r"^api/(?P<rest>(?s:.*))$", api_not_found),
     path("", include("webmap.urls")),
 ]
+
+handler404 = "gridcity.http_errors.not_found"
+handler500 = "gridcity.http_errors.server_error"

@@ -97,8 +97,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gridcity.csp.ContentSecurityPolicyMiddleware",
     "gridcity.http_errors.ErrorMiddleware",
 ]
+# Everything the pages load is served by the platform itself (vendored map assets, tiles, APIs);
+# tiles.fastpath sends the same header on the token tiles it answers.
+GRIDCITY_CSP = os.environ.get("GRIDCITY_CSP") or (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 ROOT_URLCONF = "gridcity.urls"
 WSGI_APPLICATION = "gridcity.wsgi.application"
@@ -130,6 +138,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "accounts.passwords.SM3PasswordHasher",
 ]
+CSRF_FAILURE_VIEW = "gridcity.http_errors.csrf_failure"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -163,6 +172,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "gridcity.http_errors.exception_handler",
+    # Bodies are JSON (uploads name their own parser): nested deeper than 32 levels or holding NUL
+    # characters they are a 400 (layers.api.parsers); a form post to a JSON endpoint is a 415.
+    "DEFAULT_PARSER_CLASSES": ["layers.api.parsers.SafeJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -170,6 +182,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "gridcity API",
     "DESCRIPTION": "GeoJSON feature API over the layer registry (EPSG:4490).",
     "VERSION": "0.1.0",
+    # The schema maps the platform: only logged-in users read it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation documents the error body on its 4xx/503 answers (gridcity.openapi).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "gridcity.openapi.document_errors",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # The platform's own knobs.
@@ -187,6 +207,15 @@ GRIDCITY_PACKAGE_ZOOMS = os.environ.get("GRIDCITY_PACKAGE_ZOOMS", "12-16")
 GRIDCITY_PACKAGE_MAX_TILES = int(os.environ.get("GRIDCITY_PACKAGE_MAX_TILES", "20000"))
 # The tile cache's gzipped tiles, at most (tiles.cache.prune drops the oldest beyond it).
 GRIDCITY_TILE_CACHE_MAX_BYTES = int(float(os.environ.get("GRIDCITY_TILE_CACHE_MAX_MB", "2048")) * 1024 * 1024)
+# Vertices one geometry written through the API may have (a district outline has a few thousand).
+# Roles whose platform-wide users may use GeoServer's OGC services through the proxy (geoserver.access).
+GRIDCITY_OGC_ROLES = tuple(r for r in os.environ.get("GRIDCITY_OGC_ROLES", "admin,planner").split(",") if r)
+GRIDCITY_MAX_VERTICES = int(os.environ.get("GRIDCITY_MAX_VERTICES", "50000"))
+# Component photos: at most this many, each a path under GRIDCITY_MEDIA_URL or an https URL of at most
+# GRIDCITY_MAX_PHOTO_URL characters (layers.photos).
+GRIDCITY_MEDIA_URL = os.environ.get("GRIDCITY_MEDIA_URL", "/media/")
+GRIDCITY_MAX_PHOTOS = int(os.environ.get("GRIDCITY_MAX_PHOTOS", "20"))
+GRIDCITY_MAX_PHOTO_URL = int(os.environ.get("GRIDCITY_MAX_PHOTO_URL", "500"))
 
 LOGGING = {
     "version": 1,

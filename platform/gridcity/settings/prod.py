@@ -1,7 +1,7 @@
 """Production: every secret and host from the environment; demo accounts refused (see accounts.checks)."""
 
 from .base import *  # noqa: F403
-from .base import SetupError, os
+from .base import SetupError, env_flag, os
 
 
 def _required(name: str, how: str) -> str:
@@ -20,6 +20,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# nginx (deploy/nginx.conf) terminates TLS and redirects port 80 itself; this catches any plain-HTTP
+# request that reaches the app by another way.
+SECURE_SSL_REDIRECT = env_flag("GRIDCITY_SSL_REDIRECT", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
