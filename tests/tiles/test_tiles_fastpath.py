@@ -10,9 +10,9 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client, RequestFactory
-from rest_framework.authtoken.models import Token
 from tile_helpers import MVT, cached_keys, decode, tile_of
 
+from accounts.tokens import issue
 from gridcity.wsgi import django_application
 from tiles.fastpath import CachedTiles
 
@@ -58,7 +58,7 @@ def app() -> Iterator[tuple[CachedTiles, Recorder]]:
 
 
 def key(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return issue(user, "tile tests")[0]
 
 
 def test_token_tiles_skip_django_and_match_what_django_serves(city, app) -> None:
