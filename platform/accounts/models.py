@@ -24,6 +24,7 @@ class GridcityUserManager(UserManager["User"]):
         user = self.model(username=username, email=email or "", **extra_fields)
         user.clean()
         validate_password(password or "", user)
+        extra_fields.setdefault("password_changed_at", timezone.now())  # the manager hashes it unseen by save()
         return super().create_superuser(username, email, password, **extra_fields)
 
 

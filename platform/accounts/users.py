@@ -182,7 +182,7 @@ class UserTokens(APIView):
         """Revoke every token of the user."""
         user = _user(pk)
         revoked = [t.pk for t in user.api_tokens.filter(revoked_at__isnull=True)
-                   if tokens.revoke(t, "revoked by the security administrator", request.user.username)]
+                   if tokens.revoke(t, "revoked by secadmin", request.user.username)]
         return Response({"revoked": revoked})
 
 
@@ -194,5 +194,5 @@ class UserToken(APIView):
         found = ApiToken.objects.filter(user_id=pk, pk=token).first()
         if found is None:
             raise TokenNotFound(f"user {pk} has no token {token}", field="token")
-        tokens.revoke(found, "revoked by the security administrator", request.user.username)
+        tokens.revoke(found, "revoked by secadmin", request.user.username)
         return Response(tokens.describe(ApiToken.objects.get(pk=token)))
