@@ -27,7 +27,6 @@ from django.db.models import Model
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue
-
 from layers.editing import acting_as
 from layers.registry import registry
 

@@ -22,7 +22,7 @@ append to ``X-Forwarded-For`` (nginx's ``$proxy_add_x_forwarded_for``), the entr
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from django.conf import settings
@@ -65,10 +65,10 @@ def serialize(username: str, address: str) -> None:
                     [username, address])
 
 
-def refusal(username: str, address: str, locked_until: object) -> Refusal | None:
+def refusal(username: str, address: str, locked_until: datetime | None) -> Refusal | None:
     """Why a login must be refused before its password is checked, if it must."""
     now = timezone.now()
-    if locked_until is not None and locked_until > now:  # type: ignore[operator]
+    if locked_until is not None and locked_until > now:
         return Refusal.ACCOUNT
     counts = LoginFailure.objects.filter(at__gt=now - window()).aggregate(
         pair=Count("id", filter=Q(username=username, address=address)),

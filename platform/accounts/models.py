@@ -87,6 +87,9 @@ class ApiToken(models.Model):
         verbose_name = "API 令牌"
         indexes = [models.Index(fields=["user", "revoked_at"], name="accounts_token_user_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
 
 class LoginFailure(models.Model):
     """A failed login: who was tried, from where, when (the lockout and throttle count these)."""
@@ -98,3 +101,6 @@ class LoginFailure(models.Model):
     class Meta:
         indexes = [models.Index(fields=["username", "at"], name="accounts_fail_user_idx"),
                    models.Index(fields=["address", "at"], name="accounts_fail_addr_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} from {self.address}"

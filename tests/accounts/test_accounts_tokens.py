@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.db import connection
-from helpers import PASSWORD, TOKEN, clock_back, client, login, token_of
+from helpers import PASSWORD, TOKEN, client, clock_back, login, token_of
 
 from accounts.models import ApiToken, User
 from accounts.tokens import key_hash

@@ -16,9 +16,9 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from accounts.tokens import issue
 from rest_framework.test import APIClient
 
+from accounts.tokens import issue
 from layers.editing import acting_as
 
 SRID = 4490

@@ -12,11 +12,11 @@ logins the lockout counts, the password's age, and the security administrator ro
   with their table (clients log in once more); existing passwords count their age from now.
 """
 
-import accounts.models
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import accounts.models
 
 TOKEN_USER = """
 CREATE FUNCTION gridcity_token_user(raw_key text)
