@@ -24,7 +24,6 @@ class GridcityUserManager(UserManager["User"]):
         user = self.model(username=username, email=email or "", **extra_fields)
         user.clean()
         validate_password(password or "", user)
-        extra_fields.setdefault("password_changed_at", timezone.now())  # the manager hashes it unseen by save()
         return super().create_superuser(username, email, password, **extra_fields)
 
 
@@ -35,8 +34,8 @@ class User(AbstractUser):
         help_text="district (6), street (9) or community (12) code; empty means the whole platform",
     )
     locked_until = models.DateTimeField("锁定至", null=True, blank=True)
-    # Set whenever the password is set (see save); empty: set by the security administrator or
-    # before expiry existed, so it must be changed at the next login (accounts.passwords.expired).
+    # Set whenever a password is saved (see save); empty: set by the security administrator, so it
+    # must be changed at the next login (accounts.passwords.expired).
     password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
     objects = GridcityUserManager()
@@ -58,10 +57,12 @@ class User(AbstractUser):
                 raise ValidationError({"jurisdiction_code": exc}) from None
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Stamp the password's age when a new password is saved (``set_password`` leaves the raw
-        password in ``_password`` until the save; a hash upgrade at login does not). The database
-        revokes the user's tokens when the password changes (migration 0003)."""
-        if self._password is not None:
+        """Stamp the password's age when a password is saved: one set by ``set_password`` (which
+        leaves the raw password in ``_password`` until the save; a hash upgrade at login does not),
+        or a new user's, however it was hashed (the manager's ``create_user`` hashes it directly).
+        The database revokes the user's tokens when the password changes (migration 0003)."""
+        new_user = self._state.adding and self.password_changed_at is None and self.has_usable_password()
+        if self._password is not None or new_user:
             self.password_changed_at = timezone.now()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "password_changed_at"}

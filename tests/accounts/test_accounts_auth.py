@@ -199,8 +199,7 @@ def test_sm3_hasher_works_through_django(db) -> None:
     encoded = make_password("Sm3-Secret-99", hasher="pbkdf2_sm3")
     assert identify_hasher(encoded).algorithm == "pbkdf2_sm3"
     assert check_password("Sm3-Secret-99", encoded) and not check_password("sm3-secret-99", encoded)
-    user = User.objects.create(username="sm3user", role="dispatcher", password=encoded,
-                               password_changed_at=timezone.now())
+    user = User.objects.create(username="sm3user", role="dispatcher", password=encoded)
     assert login("sm3user", "Sm3-Secret-99").status_code == 200
     assert User.objects.get(pk=user.pk).check_password("Sm3-Secret-99")
 

@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 from helpers import PASSWORD, client, login, token_of
 
@@ -130,3 +131,17 @@ def test_createsuperuser_asks_for_the_jurisdiction(db, monkeypatch) -> None:
     with pytest.raises(CommandError, match="jurisdiction_code"):
         call_command("createsuperuser", interactive=False, username="root", email="root@example.com", role="admin",
                      stdout=StringIO())
+
+
+def test_the_web_login_refuses_an_expired_password(city, settings) -> None:
+    expire("planner1", settings)
+    browser = Client(SERVER_NAME="localhost")
+    response = browser.post("/login/", {"username": "planner1", "password": PASSWORD})
+    assert response.status_code == 200 and "密码已过期" in response.content.decode()
+    assert browser.get("/").status_code == 302  # still not logged in
+
+
+def test_users_made_by_the_manager_have_a_current_password(db) -> None:
+    user = User.objects.create_user("viewer", password="Viewer-Pass-2025", role="dispatcher")
+    assert user.password_changed_at is not None
+    assert login("viewer", "Viewer-Pass-2025").status_code == 200

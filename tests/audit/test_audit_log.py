@@ -125,7 +125,7 @@ def test_the_log_refuses_change_through_the_orm(city) -> None:
 def test_auditors_read_the_log(city) -> None:
     pk = city.components["3209820101000001"].pk
     city.clients["surveyor"].patch(f"{FEATURES}{pk}", {"type": "Feature", "properties": {"note": "x"}}, format="json")
-    response = city.clients["auditor"].get("/api/audit/", {"actor": "surveyor1"})
+    response = city.clients["auditor"].get("/api/audit/", {"actor": "surveyor1", "table_name": "layers_component"})
     assert response.status_code == 200
     body = response.json()
     assert body["total"] == 1
