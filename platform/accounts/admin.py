@@ -28,8 +28,8 @@ class GridcityUserAdmin(UserAdmin):
         ("gridcity", {"fields": ("role", "jurisdiction_code", "is_active", "is_staff", "locked_until",
                                  "password_changed_at", "last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role",
-                                                               "jurisdiction_code")}),)
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2",
+                                                               "role", "jurisdiction_code")}),)
     readonly_fields = ("password_changed_at", "last_login", "date_joined")
     list_display = ("username", "role", "jurisdiction_code", "is_active", "locked_until")
     list_filter = ("role", "is_active")
@@ -50,5 +50,9 @@ class GridcityUserAdmin(UserAdmin):
         return False  # users are deactivated, never deleted: the audit log names them
 
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        """As the administrator (the audit trigger names them); a new user's password, chosen by
+        the administrator, has expired at once, as in the API (accounts.users)."""
         with acting_as(request.user.get_username()):
             super().save_model(request, obj, form, change)
+            if not change:
+                User.objects.filter(pk=obj.pk).update(password_changed_at=None)

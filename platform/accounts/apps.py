@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "账户 Accounts"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (register the production check and the login audit)
+        from . import checks, schema, signals  # noqa: F401  (register the deploy check, token scheme, login audit)

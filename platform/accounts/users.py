@@ -77,7 +77,7 @@ def _new_password(user: User, password: str) -> None:
 class UserList(APIView):
     permission_classes = PERMISSIONS
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="accounts_users_list", responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         return Response({"users": [describe(u) for u in User.objects.order_by("username")]})
 
@@ -177,7 +177,7 @@ class UserTokens(APIView):
         user = _user(pk)
         return Response({"tokens": [tokens.describe(t) for t in user.api_tokens.order_by("-created_at", "-id")]})
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="accounts_users_tokens_revoke_all", request=None, responses=OpenApiTypes.OBJECT)
     def delete(self, request: Request, pk: int) -> Response:
         """Revoke every token of the user."""
         user = _user(pk)

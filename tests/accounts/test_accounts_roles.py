@@ -95,13 +95,28 @@ def test_the_django_admin_user_pages_are_the_security_administrators(city) -> No
     assert staff == {"secadmin": 200, "admin": 403}
 
 
+def test_the_security_administrator_adds_users_in_the_django_admin(city) -> None:
+    User.objects.filter(username="secadmin1").update(is_staff=True)
+    browser = Client(SERVER_NAME="localhost")
+    browser.force_login(User.objects.get(username="secadmin1"))
+    form = {"username": "planner3", "usable_password": "true", "password1": "Planner-Three-2025",
+            "password2": "Planner-Three-2025", "role": "planner", "jurisdiction_code": "320982002"}
+    weak = browser.post("/admin/accounts/user/add/", {**form, "password1": "short", "password2": "short"})
+    assert weak.status_code == 200 and not User.objects.filter(username="planner3").exists()
+    assert browser.post("/admin/accounts/user/add/", form).status_code == 302
+    user = User.objects.get(username="planner3")
+    assert (user.role, user.jurisdiction_code, user.password_changed_at) == ("planner", "320982002", None)
+    made = AuditEntry.objects.filter(table_name="accounts_user", row_id=str(user.pk), action="INSERT").get()
+    assert made.actor == "secadmin1"
+
+
 # -- who reads what ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ["auditor", "secadmin"])
 def test_auditor_and_security_administrator_read_no_business_data(city, role: str) -> None:
     api = city.clients[role]
     for path in ("/api/layers/", "/api/layers/components/features/", "/api/gridding/evaluation-grids/",
-                 "/api/imports/", "/api/component-classes/"):
+                 "/api/imports/", "/api/component-classes/", "/api/offline-packages/320982/version"):
         response = api.get(path)
         assert response.status_code == 403, (path, response.status_code)
         assert response.json()["errors"][0]["rule"] == "role"
