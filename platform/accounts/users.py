@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from audit import events
 from layers.editing import acting_as
+from layers.roles import SECADMIN
 
 from . import lockout, tokens
 from .errors import BadBody, SelfChange, TokenNotFound, UserNotFound
@@ -91,6 +92,7 @@ class UserList(APIView):
             raise BadBody(f"{missing[0]} is required", field=missing[0], rule="required")
         password = values.pop("password")
         user = User(**values)
+        user.is_staff = user.role == SECADMIN  # the Django admin holds only the user pages, theirs
         user.full_clean(exclude=["password"])
         _new_password(user, password)
         with acting_as(request.user.username):
@@ -116,9 +118,10 @@ class UserDetail(APIView):
             raise SelfChange("you cannot change your own role or deactivate yourself", field="role")
         for name, value in values.items():
             setattr(user, name, value)
+        user.is_staff = user.role == SECADMIN
         user.full_clean(exclude=["password"])
         with acting_as(request.user.username):
-            user.save(update_fields=list(values) or None)
+            user.save(update_fields=[*values, "is_staff"])
         return Response(describe(user))
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)

@@ -136,6 +136,25 @@ def test_only_the_auditor_reads_the_audit_log(city) -> None:
         assert city.clients[role].get("/api/audit/").status_code == 403
 
 
+def test_the_web_map_sends_auditor_and_security_administrator_to_their_pages(city) -> None:
+    homes = {}
+    for role in ("secadmin", "auditor", "planner"):
+        browser = Client(SERVER_NAME="localhost")
+        browser.force_login(city.users[role])
+        response = browser.get("/")
+        homes[role] = response.get("Location", response.status_code)
+    assert homes == {"secadmin": "/admin/accounts/user/", "auditor": "/api/audit/", "planner": 200}
+
+
+def test_a_security_administrator_made_in_the_product_has_the_admin_pages(city) -> None:
+    made = city.clients["secadmin"].post(USERS, {**NEW_USER, "role": "secadmin", "jurisdiction_code": ""},
+                                         format="json").json()
+    assert User.objects.get(pk=made["id"]).is_staff
+    city.clients["secadmin"].patch(f"{USERS}{made['id']}/", {"role": "planner", "jurisdiction_code": "320982"},
+                                   format="json")
+    assert not User.objects.get(pk=made["id"]).is_staff
+
+
 def test_everyone_reads_their_own_account(city) -> None:
     for role in ("auditor", "secadmin", "surveyor"):
         assert city.clients[role].get("/api/auth/me/").json()["role"] == role
