@@ -8,5 +8,5 @@ class TokenScheme(OpenApiAuthenticationExtension):
     target_class = "accounts.tokens.TokenAuthentication"
     name = "tokenAuth"
 
-    def get_security_definition(self, auto_schema: object) -> dict[str, object]:
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
         return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
