@@ -53,10 +53,13 @@ def test_drf_authtoken_is_gone(db) -> None:
         assert cur.fetchone()[0] is None
 
 
-def test_the_token_endpoint_takes_json_only(city) -> None:
-    form = client().post(TOKEN, {"username": "surveyor1", "password": PASSWORD})  # a cross-site form post
-    assert form.status_code == 415 and "token" not in form.json()
-    assert form.json()["errors"][0]["rule"] == "unsupported_media_type"
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                                          "text/plain"])  # what a cross-site HTML form can send
+def test_the_token_endpoint_takes_json_only(city, content_type: str) -> None:
+    body = f'{{"username": "surveyor1", "password": "{PASSWORD}"}}'
+    response = client().generic("POST", TOKEN, body, content_type=content_type)
+    assert response.status_code == 415 and "token" not in response.json()
+    assert response.json()["errors"][0]["rule"] == "unsupported_media_type"
     assert not tokens().exists()
 
 
