@@ -1,4 +1,8 @@
-"""The roles of SPEC §1 and §6 (三员: admin and auditor kept apart), in one table.
+"""The roles of SPEC §1 and §6, in one table.
+
+三员 (three-role separation): the system administrator runs the platform and its data; the
+security administrator manages users, roles, jurisdictions, passwords, lockouts and tokens; the
+auditor reads the audit log. The security administrator and the auditor read no business data.
 
 They live here because the layer registry says which roles read and edit each layer; the
 accounts app stores a user's role from this table.
@@ -10,6 +14,7 @@ DISPATCHER = "dispatcher"
 PLANNER = "planner"
 SUPERVISOR = "supervisor"
 AUDITOR = "auditor"
+SECADMIN = "secadmin"
 
 ROLES = {
     ADMIN: "系统管理员",
@@ -18,6 +23,8 @@ ROLES = {
     PLANNER: "规划管理员",
     SUPERVISOR: "监督员",
     AUDITOR: "审计员",
+    SECADMIN: "安全管理员",
 }
 
-EVERYONE = frozenset(ROLES)
+# The roles that work with the city's data: every role but the two that 三员 keeps away from it.
+EVERYONE = frozenset(ROLES) - {AUDITOR, SECADMIN}

@@ -24,9 +24,9 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
 from django.db.models import Model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import issue
 from layers.editing import acting_as
 from layers.registry import registry
 
@@ -43,6 +43,7 @@ USERS = {
     "dispatcher1": ("dispatcher", DISTRICT),
     "planner1": ("planner", EAST),
     "supervisor1": ("supervisor", "320982001001"),
+    "secadmin1": ("secadmin", ""),
 }
 
 
@@ -154,8 +155,7 @@ def add(layer_name: str, **values: object) -> Model:
 def api_client(user: Model | None = None) -> APIClient:
     client = APIClient(SERVER_NAME="localhost")
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user, 'tests')[0]}")
     return client
 
 

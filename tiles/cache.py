@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -83,16 +84,33 @@ class TokenUser:
     jurisdiction_code: str
 
 
+# Tokens are authenticated by the database function ``gridcity_token_user(key)``, which applies
+# the token rules (revoked, idle and absolute expiry, the user active and not locked) and records
+# the use; the accounts app creates it (its migration 0003), so the tiles need not import accounts.
+# What a token can look like; anything else is refused before it reaches SQL.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
+
+
+def token_user(token: str) -> TokenUser | None:
+    """The valid token's user, or ``None``."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT username, role, jurisdiction_code FROM gridcity_token_user(%s)", [token])
+        row = cur.fetchone()
+    return TokenUser(*row) if row else None
+
+
 def cached_for_token(token: str, spec: TileRequest) -> tuple[TokenUser, Tile | None] | None:
     """Authenticate a token and look up its user's cached tile in one round trip (the hot path of
-    mobile clients). ``None`` when the token is unknown or its user inactive."""
+    mobile clients). ``None`` when the token is not valid."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT u.username, u.role, u.jurisdiction_code, c.data, c.etag"
-            " FROM authtoken_token t JOIN accounts_user u ON u.id = t.user_id AND u.is_active"
-            " LEFT JOIN tiles_cache c ON c.key = %s AND c.jurisdiction = u.jurisdiction_code"
-            " WHERE t.key = %s",
-            [spec.cache_key, token],
+            "SELECT t.username, t.role, t.jurisdiction_code, c.data, c.etag FROM gridcity_token_user(%s) t"
+            " LEFT JOIN tiles_cache c ON c.key = %s AND c.jurisdiction = t.jurisdiction_code",
+            [token, spec.cache_key],
         )
         row = cur.fetchone()
     if row is None:

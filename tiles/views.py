@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib.gis.db.models import Extent
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework.authtoken.models import Token
 
 from layers.access import Actor, visible
 from layers.errors import GridcityError, NotAuthenticated
@@ -34,9 +33,9 @@ def actor_of(request: HttpRequest) -> Actor:
     if request.user.is_authenticated:
         return request.user
     key = _token(request)
-    token = Token.objects.select_related("user").filter(key=key).first() if key else None
-    if token is not None and token.user.is_active:
-        return token.user
+    user = cache.token_user(key) if key else None
+    if user is not None:
+        return user
     raise NotAuthenticated(NO_LOGIN, field="Authorization")
 
 

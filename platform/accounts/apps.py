@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "账户 Accounts"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the production check on demo accounts)
+        from . import checks, schema, signals  # noqa: F401  (register the deploy check, token scheme, login audit)

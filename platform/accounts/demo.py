@@ -1,8 +1,9 @@
-"""The demo accounts: one per role, all with the published password (demo mode only)."""
+"""The demo accounts: one per role (``secadmin`` is the security administrator), all with the
+published password (demo mode only)."""
 
 from __future__ import annotations
 
-from layers.roles import ROLES
+from layers.roles import ADMIN, AUDITOR, ROLES, SECADMIN
 
 DEMO_PASSWORD = "gridcity-demo"
 DEMO_USERNAMES = tuple(ROLES)
@@ -16,8 +17,8 @@ def create_demo_accounts(district_code: str) -> None:
         user, _ = User.objects.get_or_create(username=role, defaults={"role": role})
         user.role = role
         user.first_name = title
-        user.jurisdiction_code = "" if role in ("admin", "auditor") else district_code
-        user.is_staff = role == "admin"
+        user.jurisdiction_code = "" if role in (ADMIN, AUDITOR, SECADMIN) else district_code
+        user.is_staff = role == SECADMIN  # the Django admin holds only the user pages, which are theirs
         user.is_superuser = False
         user.set_password(DEMO_PASSWORD)
         user.save()

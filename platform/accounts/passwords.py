@@ -1,12 +1,37 @@
-"""Password rules (SPEC §6): complexity, and an SM3 hasher for deployments that need national cryptography."""
+"""Password rules (SPEC §6): complexity, expiry, and an SM3 hasher for deployments that need
+national cryptography."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from .models import User
+
+
+def expires_at(user: User) -> datetime | None:
+    """When the user's password expires (``GRIDCITY_PASSWORD_MAX_AGE_DAYS`` after it was set; 0
+    days: never, None). A password never stamped (set by the security administrator) has expired."""
+    days = settings.GRIDCITY_PASSWORD_MAX_AGE_DAYS
+    if not days:
+        return None
+    if user.password_changed_at is None:
+        return timezone.now() - timedelta(seconds=1)
+    return user.password_changed_at + timedelta(days=days)
+
+
+def expired(user: User) -> bool:
+    """Whether the password must be changed before anything else."""
+    expiry = expires_at(user)
+    return expiry is not None and expiry <= timezone.now()
 
 
 class ComplexityValidator:

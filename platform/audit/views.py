@@ -7,10 +7,12 @@ import re
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import PasswordCurrent
 from layers.api import params
 from layers.errors import BadParameter, NotAllowed
 from layers.roles import AUDITOR
@@ -22,6 +24,8 @@ BULK_ROW_ID = "*"  # see migrations 0002_bulk_insert_mode and 0005_bulk_insert_k
 
 
 class AuditLog(APIView):
+    permission_classes = [IsAuthenticated, PasswordCurrent]  # not the business roles' default: auditors only
+
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         if request.user.role != AUDITOR:

@@ -2,15 +2,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.views import Me, ObtainToken
 from audit.views import AuditLog
 from geoserver.access import OgcAccess
 from gridcity.http_errors import api_not_found
 
 urlpatterns = [
     path("api/", include("layers.api.urls")),
-    path("api/auth/token/", ObtainToken.as_view(), name="auth-token"),
-    path("api/auth/me/", Me.as_view(), name="auth-me"),
+    path("api/", include("accounts.urls")),
     path("api/audit/", AuditLog.as_view(), name="audit-log"),
     path("api/imports/", include("importers.urls")),
     path("api/gridding/", include("gridding.urls")),

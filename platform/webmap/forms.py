@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from accounts.models import User
+from accounts.passwords import expired
 
 
 class LoginForm(AuthenticationForm):
@@ -15,7 +19,8 @@ class LoginForm(AuthenticationForm):
 
     error_messages = {
         "invalid_login": "用户名或密码错误，请重新输入。连续多次输错后账户将被暂时锁定。",
-        "inactive": "该账户已停用，请联系系统管理员。",
+        "inactive": "该账户已停用，请联系安全管理员。",
+        "password_expired": "密码已过期，请先修改密码（POST /api/auth/password/）后再登录。",
     }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -26,3 +31,9 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].widget = forms.PasswordInput(
             attrs={"placeholder": "请输入密码", "autocomplete": "current-password"}
         )
+
+    def confirm_login_allowed(self, user: User) -> None:
+        """An expired password must be changed before anything else (SPEC §6)."""
+        super().confirm_login_allowed(user)
+        if expired(user):
+            raise ValidationError(self.error_messages["password_expired"], code="password_expired")

@@ -8,15 +8,18 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from accounts.demo import DEMO_PASSWORD, DEMO_USERNAMES
-from layers.roles import ROLES
+from layers.roles import AUDITOR, ROLES, SECADMIN
 from tiles.request import MAX_ZOOM
 
 from .forms import LoginForm
 
+# 三员: the security administrator and the auditor read no business data, so they get their own
+# pages instead of the map: the user administration and the audit log.
+HOMES = {SECADMIN: "/admin/accounts/user/", AUDITOR: "/api/audit/"}
 # Where the map opens when the districts layer has no features (Dafeng, the reference deployment).
 FALLBACK_VIEW = {"lon": 120.47, "lat": 33.2, "zoom": 12}
 
@@ -45,6 +48,9 @@ class LoginPage(LoginView):
 @login_required
 def map_page(request: HttpRequest) -> HttpResponse:
     """The full-screen map; the script reads its settings from the ``webmap-config`` JSON element."""
+    home = HOMES.get(getattr(request.user, "role", ""))
+    if home:
+        return redirect(home)
     config = {
         "layersUrl": reverse("layer-list"),
         "meUrl": reverse("auth-me"),

@@ -15,11 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from accounts.checks import demo_accounts_refused
 from accounts.demo import DEMO_PASSWORD, create_demo_accounts
-from accounts.models import User
+from accounts.models import LoginFailure, User
 from accounts.passwords import ComplexityValidator, SM3PasswordHasher
 
 PASSWORD = "Gridcity-Test-2024!"
@@ -47,7 +48,9 @@ def test_token_login_and_the_token_authenticates(city) -> None:
 
 def test_me_describes_the_user(city) -> None:
     me = city.clients["planner"].get("/api/auth/me/").json()
+    expires = me.pop("password_expires_at")
     assert me == {"username": "planner1", "role": "planner", "jurisdiction_code": "320982002"}
+    assert parse_datetime(expires) - city.users["planner"].password_changed_at == timedelta(days=90)
 
 
 @pytest.mark.parametrize(("username", "password"), [("surveyor1", "wrong-Password-1"), ("nobody", PASSWORD),
@@ -63,11 +66,8 @@ def test_wrong_credentials_are_400(city, username: str, password: str) -> None:
 def test_lockout_after_five_failures_even_with_the_right_password(city) -> None:
     for _ in range(4):
         assert login("surveyor1", "wrong-Password-1").status_code == 400
-    assert User.objects.get(username="surveyor1").locked_until is None
     assert login("surveyor1", "wrong-Password-1").status_code == 400  # the fifth
-    user = User.objects.get(username="surveyor1")
-    assert user.locked_until is not None and user.locked_until > timezone.now() + timedelta(minutes=10)
-    assert login("surveyor1", PASSWORD).status_code == 400
+    assert login("surveyor1", PASSWORD).status_code == 400  # refused from this address
     assert login("dispatcher1", PASSWORD).status_code == 200  # other accounts are not affected
 
 
@@ -75,17 +75,16 @@ def test_lock_expires(city) -> None:
     for _ in range(5):
         login("surveyor1", "wrong-Password-1")
     assert login("surveyor1", PASSWORD).status_code == 400
-    User.objects.filter(username="surveyor1").update(locked_until=timezone.now() - timedelta(seconds=1))
+    LoginFailure.objects.update(at=timezone.now() - timedelta(minutes=15, seconds=1))  # the window has passed
     assert login("surveyor1", PASSWORD).status_code == 200
-    user = User.objects.get(username="surveyor1")
-    assert (user.failed_logins, user.locked_until) == (0, None)
 
 
 def test_a_success_resets_the_failure_count(city) -> None:
     for _ in range(4):
         login("surveyor1", "wrong-Password-1")
-    assert User.objects.get(username="surveyor1").failed_logins == 4
+    assert LoginFailure.objects.filter(username="surveyor1").count() == 4
     assert login("surveyor1", PASSWORD).status_code == 200
+    assert not LoginFailure.objects.filter(username="surveyor1").exists()
     for _ in range(4):
         login("surveyor1", "wrong-Password-1")
     assert login("surveyor1", PASSWORD).status_code == 200
@@ -98,12 +97,12 @@ def test_lockout_threshold_is_a_setting(city, settings) -> None:
     assert login("surveyor1", PASSWORD).status_code == 400
 
 
-def test_login_locks_the_user_row_while_counting(city) -> None:
+def test_login_serializes_attempts_on_the_account_and_the_address(city) -> None:
     # parallel guesses must not each read the same failure count and slip past the limit
     with CaptureQueriesContext(connection) as queries:
         login("surveyor1", "wrong-Password-1")
-    assert any("accounts_user" in q["sql"] and "FOR UPDATE" in q["sql"] for q in queries.captured_queries)
-    assert User.objects.get(username="surveyor1").failed_logins == 1
+    assert any("pg_advisory_xact_lock" in q["sql"] for q in queries.captured_queries)
+    assert LoginFailure.objects.filter(username="surveyor1", address="127.0.0.1").count() == 1
 
 
 def test_inactive_user_cannot_log_in(city) -> None:
@@ -155,9 +154,12 @@ def test_deploy_check_is_registered_as_a_deployment_check() -> None:
 def test_demo_accounts_one_per_role(db) -> None:
     create_demo_accounts("320982")
     users = {u.username: u for u in User.objects.all()}
-    assert {u.role for u in users.values()} == {"admin", "surveyor", "dispatcher", "planner", "supervisor", "auditor"}
+    assert {u.role for u in users.values()} == {"admin", "surveyor", "dispatcher", "planner", "supervisor", "auditor",
+                                                "secadmin"}
     assert users["surveyor"].jurisdiction_code == "320982" and users["auditor"].jurisdiction_code == ""
-    assert users["admin"].is_staff and not users["admin"].is_superuser
+    # 三员: only the security administrator has the Django admin (its user pages); nobody is a superuser
+    assert [u.username for u in users.values() if u.is_staff] == ["secadmin"]
+    assert not any(u.is_superuser for u in users.values())
     assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
 
 

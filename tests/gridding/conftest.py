@@ -16,9 +16,9 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import issue
 from layers.editing import acting_as
 
 SRID = 4490
@@ -41,8 +41,7 @@ def multi(poly: Polygon) -> MultiPolygon:
 
 def client_of(user: object) -> APIClient:
     client = APIClient(SERVER_NAME="localhost")
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user, 'tests')[0]}")
     return client
 
 

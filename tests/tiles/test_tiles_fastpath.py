@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.test import Client, RequestFactory
-from rest_framework.authtoken.models import Token
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from tile_helpers import MVT, cached_keys, decode, tile_of
 
+from accounts.models import ApiToken
+from accounts.tokens import issue, key_hash
 from gridcity.wsgi import django_application
 from tiles.fastpath import CachedTiles
 
@@ -58,7 +63,7 @@ def app() -> Iterator[tuple[CachedTiles, Recorder]]:
 
 
 def key(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return issue(user, "tile tests")[0]
 
 
 def test_token_tiles_skip_django_and_match_what_django_serves(city, app) -> None:
@@ -103,3 +108,55 @@ def test_bad_tokens_and_bad_paths_fall_through_to_the_json_errors(city, app) -> 
     city.users["dispatcher"].save()
     assert call(wrapped, path, token)[0] == 401, "a deactivated user's cached tile must not be served"
     assert inner.calls == 4
+
+
+def issued_ago(user, ago: timedelta) -> str:
+    """A token issued ``ago`` in the past by the application's clock (the database judges it now)."""
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now() - ago):
+        return key(user)
+
+
+def test_the_fast_path_refuses_expired_and_revoked_tokens(city, app, settings) -> None:
+    wrapped, inner = app
+    user = city.users["dispatcher"]
+    path = PATH.format(*tile_of(120.42, 33.15, 16))
+    live = key(user)
+    assert call(wrapped, path, live)[0] == 200 and inner.calls == 0  # the tile is cached now
+    idle = issued_ago(user, timedelta(minutes=10, seconds=5))
+    settings.GRIDCITY_TOKEN_IDLE_SECONDS, settings.GRIDCITY_TOKEN_LIFETIME_HOURS = 24 * 3600, 1
+    old = issued_ago(user, timedelta(minutes=61))
+    revoked = key(user)
+    ApiToken.objects.filter(key_hash=key_hash(revoked)).update(revoked_at=timezone.now(), revoked_reason="test")
+    for token in (idle, old, revoked):
+        assert call(wrapped, path, token)[0] == 401
+    assert inner.calls == 3  # each fell through to the Django view, which refused it too
+    assert call(wrapped, path, live)[0] == 200 and inner.calls == 3
+
+
+@pytest.mark.parametrize("event", ["password", "lock"])
+def test_the_fast_path_refuses_a_token_after_a_password_change_or_a_lock(city, app, event: str) -> None:
+    wrapped, inner = app
+    user = city.users["dispatcher"]
+    path = PATH.format(*tile_of(120.42, 33.15, 16))
+    token = key(user)
+    assert call(wrapped, path, token)[0] == 200
+    if event == "password":
+        user.set_password("Changed-Pass-2025")
+    else:
+        user.locked_until = timezone.now() + timedelta(minutes=15)
+    user.save()
+    assert call(wrapped, path, token)[0] == 401 and inner.calls == 1
+
+
+def test_the_fast_path_records_the_use_in_its_one_round_trip(city, app) -> None:
+    wrapped, inner = app
+    user = city.users["dispatcher"]
+    path = PATH.format(*tile_of(120.42, 33.15, 16))
+    call(wrapped, path, key(user))  # cache the tile
+    token = issued_ago(user, timedelta(minutes=9))
+    with CaptureQueriesContext(connection) as queries:
+        assert call(wrapped, path, token)[0] == 200
+    assert len(queries.captured_queries) == 1 and inner.calls == 0
+    row = ApiToken.objects.get(key_hash=key_hash(token))
+    assert row.last_used_at > row.created_at + timedelta(minutes=8)  # the idle window starts again
+    assert row.last_used_at + row.idle > timezone.now() + timedelta(minutes=9)

@@ -76,7 +76,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.gis",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
     "accounts",
@@ -146,9 +145,19 @@ LOGOUT_REDIRECT_URL = "/login/"
 SESSION_COOKIE_AGE = int(os.environ.get("GRIDCITY_SESSION_IDLE_SECONDS", "600"))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
-# SPEC §6: lockout after at most 5 failed logins.
+# SPEC §6: lockout after at most 5 failed logins, throttled by source address too (accounts.lockout):
+# failures on one account from one address, from one address on any accounts, on one account from all.
 GRIDCITY_LOCKOUT_ATTEMPTS = int(os.environ.get("GRIDCITY_LOCKOUT_ATTEMPTS", "5"))
+GRIDCITY_ADDRESS_ATTEMPTS = int(os.environ.get("GRIDCITY_ADDRESS_ATTEMPTS", "20"))
+GRIDCITY_ACCOUNT_ATTEMPTS = int(os.environ.get("GRIDCITY_ACCOUNT_ATTEMPTS", "20"))
 GRIDCITY_LOCKOUT_MINUTES = int(os.environ.get("GRIDCITY_LOCKOUT_MINUTES", "15"))
+# Proxies in front of the app that append the client's address to X-Forwarded-For (compose nginx: 1).
+GRIDCITY_TRUSTED_PROXIES = int(os.environ.get("GRIDCITY_TRUSTED_PROXIES", "0"))
+# API tokens (accounts.tokens): the session's idle limit, and an absolute lifetime.
+GRIDCITY_TOKEN_IDLE_SECONDS = SESSION_COOKIE_AGE
+GRIDCITY_TOKEN_LIFETIME_HOURS = float(os.environ.get("GRIDCITY_TOKEN_LIFETIME_HOURS", "12"))
+# SPEC §6: password expiry (0: never); an expired password must be changed before anything else.
+GRIDCITY_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("GRIDCITY_PASSWORD_MAX_AGE_DAYS", "90"))
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
@@ -167,10 +176,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("GRIDCITY_MAX_BODY_BYTES", str(
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # 三员 and password expiry (accounts.permissions); the accounts and audit views set their own.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.PasswordCurrent",
+        "accounts.permissions.WorksWithData",
+    ],
     "EXCEPTION_HANDLER": "gridcity.http_errors.exception_handler",
     # Bodies are JSON (uploads name their own parser): nested deeper than 32 levels or holding NUL
     # characters they are a 400 (layers.api.parsers); a form post to a JSON endpoint is a 415.
