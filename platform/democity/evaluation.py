@@ -1,0 +1,40 @@
+"""The demo's evaluation layers, built from the loaded city by the operations ``gridcity grids`` runs.
+
+A first start shows every gridding layer with data: evaluation grids (``grids build-evaluation``),
+zone areas A/B/C and evaluation points (``grids demo-zones``), one sampling round with its grids
+and points (``grids sample``) and a hexagonal density fishnet of the components (``grids fishnet``).
+Each step calls the same function as its command, with the command's defaults, acting as the demo
+loader (an admin, platform-wide); the round is drawn from the demo's seed, so it is reproducible.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from django.conf import settings
+
+from gridding import building, demo, fishnet, rounds
+from layers.roles import ADMIN
+
+from .names import DISTRICT_CODE
+
+FISHNET = {"shape": "hex", "size": 500.0, "layer_name": "components"}  # `grids fishnet`'s defaults
+POINTS_PER_GRID = 10  # `grids sample`'s default
+
+
+def build_evaluation(actor_name: str, seed: int) -> dict[str, int]:
+    """Evaluation grids, zones, evaluation points, a sampling round and a fishnet over the demo district;
+    the rows made, per kind."""
+    actor = SimpleNamespace(username=actor_name, role=ADMIN, jurisdiction_code="")
+    built = building.build(DISTRICT_CODE, actor)
+    zones = demo.load(DISTRICT_CODE, actor, seed=seed)
+    drawn = rounds.create(DISTRICT_CODE, settings.GRIDCITY_CITY_CLASS, actor, seed=seed,
+                          points_per_grid=POINTS_PER_GRID)
+    net = fishnet.build(area=DISTRICT_CODE, actor=actor, **FISHNET)
+    return {
+        "evaluation grids": built.built,
+        **zones,
+        "sampled grids": drawn.grids.count(),
+        "sampled points": drawn.points.count(),
+        "fishnet cells": net.cells.count(),
+    }
