@@ -18,8 +18,9 @@ from layers.roles import ADMIN
 
 from .names import DISTRICT_CODE
 
-FISHNET = {"shape": "hex", "size": 500.0, "layer_name": "components"}  # `grids fishnet`'s defaults
-POINTS_PER_GRID = 10  # `grids sample`'s default
+# `gridcity grids sample` and `gridcity grids fishnet`'s defaults
+POINTS_PER_GRID = 10
+FISHNET_SHAPE, FISHNET_SIZE_M, FISHNET_LAYER = "hex", 500.0, "components"
 
 
 def build_evaluation(actor_name: str, seed: int) -> dict[str, int]:
@@ -30,7 +31,7 @@ def build_evaluation(actor_name: str, seed: int) -> dict[str, int]:
     zones = demo.load(DISTRICT_CODE, actor, seed=seed)
     drawn = rounds.create(DISTRICT_CODE, settings.GRIDCITY_CITY_CLASS, actor, seed=seed,
                           points_per_grid=POINTS_PER_GRID)
-    net = fishnet.build(area=DISTRICT_CODE, actor=actor, **FISHNET)
+    net = fishnet.build(FISHNET_SHAPE, FISHNET_SIZE_M, FISHNET_LAYER, DISTRICT_CODE, actor)
     return {
         "evaluation grids": built.built,
         **zones,
