@@ -18,8 +18,7 @@ from layers.roles import ADMIN
 
 from .names import DISTRICT_CODE
 
-# `gridcity grids sample` and `gridcity grids fishnet`'s defaults
-POINTS_PER_GRID = 10
+# `gridcity grids fishnet`'s defaults
 FISHNET_SHAPE, FISHNET_SIZE_M, FISHNET_LAYER = "hex", 500.0, "components"
 
 
@@ -29,8 +28,7 @@ def build_evaluation(actor_name: str, seed: int) -> dict[str, int]:
     actor = SimpleNamespace(username=actor_name, role=ADMIN, jurisdiction_code="")
     built = building.build(DISTRICT_CODE, actor)
     zones = demo.load(DISTRICT_CODE, actor, seed=seed)
-    drawn = rounds.create(DISTRICT_CODE, settings.GRIDCITY_CITY_CLASS, actor, seed=seed,
-                          points_per_grid=POINTS_PER_GRID)
+    drawn = rounds.create(DISTRICT_CODE, settings.GRIDCITY_CITY_CLASS, actor, seed=seed)
     net = fishnet.build(FISHNET_SHAPE, FISHNET_SIZE_M, FISHNET_LAYER, DISTRICT_CODE, actor)
     return {
         "evaluation grids": built.built,
