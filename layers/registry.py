@@ -2,7 +2,7 @@
 
 A :class:`Layer` names its model, the fields it exposes (the only identifiers that ever enter
 SQL or filters), its zoom range, light and dark styles, which roles may read and edit it, and
-how the user's jurisdiction scopes it:
+whether the map shows it when it opens, and how the user's jurisdiction scopes it:
 
 - ``scope_field`` names a column holding a hierarchical code (a unit grid's, a community's …):
   a user with jurisdiction ``320982001`` sees the rows whose code starts with it;
@@ -36,8 +36,10 @@ class Style:
     dark: dict[str, object]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Layer:
+    """One feature type as the API, the tiles and the map serve it; built with keyword arguments only."""
+
     name: str
     title: str
     model: type[Model]
@@ -55,6 +57,8 @@ class Layer:
     cluster_below: int | None = None
     # At most this many features per layer in one vector tile.
     tile_cap: int = 20000
+    # Checked in the map's layer list when the map opens (the API's ``default_on``).
+    default_on: bool = False
 
     @property
     def table(self) -> str:

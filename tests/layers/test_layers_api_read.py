@@ -31,8 +31,9 @@ def error_of(response, status: int) -> dict:
 @pytest.fixture
 def restricted_layer():
     """A layer only the admin may read, registered for one test."""
-    layer = registry.register(Layer("restricted_roads", "内部道路", Road, "LineString", ("name", "grade"), (10, 22),
-                                    Style({}, {}), frozenset({ADMIN})))
+    layer = registry.register(Layer(name="restricted_roads", title="内部道路", model=Road, geometry_type="LineString",
+                                    fields=("name", "grade"), zoom=(10, 22), style=Style({}, {}),
+                                    read_roles=frozenset({ADMIN})))
     yield layer
     registry._layers.pop(layer.name)
 
@@ -62,6 +63,14 @@ def test_layer_list_says_which_layers_the_role_may_edit(city) -> None:
     dispatcher = {la["name"]: la["editable"] for la in city.clients["dispatcher"].get("/api/layers/").json()["layers"]}
     assert surveyor["components"] is True and surveyor["districts"] is False
     assert dispatcher["components"] is False
+
+
+def test_layer_list_says_which_layers_the_map_opens_with(city) -> None:
+    layers = city.clients["dispatcher"].get("/api/layers/").json()["layers"]
+    default_on = {la["name"]: la["default_on"] for la in layers}
+    assert {name for name, on in default_on.items() if on} == {"districts", "streets", "communities", "unit_grids",
+                                                                "components"}
+    assert default_on["evaluation_grids"] is False and default_on["facilities"] is False
 
 
 def test_layer_list_holds_only_readable_layers(city, restricted_layer) -> None:

@@ -281,8 +281,8 @@ def test_unit_grid_code_not_nesting_is_refused(city, unchanged) -> None:
 
 @pytest.fixture
 def read_only_layer():
-    layer = registry.register(Layer("road_archive", "道路档案", Road, "LineString", ("name", "grade"), (10, 22),
-                                    Style({}, {}), EVERYONE))
+    layer = registry.register(Layer(name="road_archive", title="道路档案", model=Road, geometry_type="LineString",
+                                    fields=("name", "grade"), zoom=(10, 22), style=Style({}, {}), read_roles=EVERYONE))
     yield layer
     registry._layers.pop(layer.name)
 

@@ -160,8 +160,9 @@ def test_token_and_session_both_authenticate(city) -> None:
 @pytest.fixture
 def restricted_layer():
     """A layer only the admin may read, registered for one test."""
-    layer = registry.register(Layer("restricted_roads", "内部道路", Road, "LineString", ("name", "grade"), (10, 22),
-                                    Style({}, {}), frozenset({ADMIN})))
+    layer = registry.register(Layer(name="restricted_roads", title="内部道路", model=Road, geometry_type="LineString",
+                                    fields=("name", "grade"), zoom=(10, 22), style=Style({}, {}),
+                                    read_roles=frozenset({ADMIN})))
     yield layer
     registry._layers.pop(layer.name)
 
