@@ -14,6 +14,7 @@ Configuration is checked when a layer is registered, so a typo fails at start-up
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.gis.db.models import GeometryField
@@ -132,5 +133,19 @@ class Registry:
 
     def all(self) -> Iterator[Layer]:
         return iter(self._layers.values())
+
+    @contextmanager
+    def override(self, *layers: Layer) -> Iterator[tuple[Layer, ...]]:
+        """Within the block, ``layers`` are registered — added, or in place of the layer of the same name —
+        and afterwards the registry is as it was (a test's own layers). Each layer is checked as
+        :meth:`register` checks it."""
+        for layer in layers:
+            layer.check()
+        before = dict(self._layers)
+        self._layers.update((layer.name, layer) for layer in layers)
+        try:
+            yield layers
+        finally:
+            self._layers = before
 
 registry = Registry()

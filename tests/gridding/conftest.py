@@ -16,7 +16,6 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from layers.editing import acting_as
@@ -39,15 +38,8 @@ def multi(poly: Polygon) -> MultiPolygon:
     return MultiPolygon(poly, srid=SRID)
 
 
-def client_of(user: object) -> APIClient:
-    client = APIClient(SERVER_NAME="localhost")
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
-
-
 @pytest.fixture
-def gcity(build: Callable[..., object]) -> SimpleNamespace:
+def gcity(build: Callable[..., object], client_for: Callable[[object], APIClient]) -> SimpleNamespace:
     from accounts.models import User
 
     with acting_as("fixture"):
@@ -79,4 +71,4 @@ def gcity(build: Callable[..., object]) -> SimpleNamespace:
             user.set_password("Gridcity-Test-2024!")
             user.save()
             users[username] = user
-    return SimpleNamespace(grids=grids, users=users, clients={u: client_of(user) for u, user in users.items()})
+    return SimpleNamespace(grids=grids, users=users, clients={u: client_for(user) for u, user in users.items()})
