@@ -1,7 +1,7 @@
 """The layer registry: every feature type registers once, and the API, tiles and map read it.
 
 A :class:`Layer` names its model, the fields it exposes (the only identifiers that ever enter
-SQL or filters), its zoom range, light and dark styles, which roles may read and edit it, and
+SQL or filters), its zoom range, light and dark styles, which roles may read and edit it,
 whether the map shows it when it opens, and how the user's jurisdiction scopes it:
 
 - ``scope_field`` names a column holding a hierarchical code (a unit grid's, a community's …):
