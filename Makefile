@@ -3,7 +3,7 @@
 BIN := .venv/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test bootstrap lint typecheck pytest db-start db-stop
+.PHONY: run test bootstrap lint architecture typecheck pytest db-start db-stop
 
 run: bootstrap
 	gridcity db start
@@ -13,13 +13,17 @@ run: bootstrap
 
 test: bootstrap
 	gridcity db start
-	$(MAKE) --no-print-directory lint typecheck pytest
+	$(MAKE) --no-print-directory lint architecture typecheck pytest
 
 bootstrap:
 	@bash scripts/bootstrap.sh
 
 lint:
 	ruff check .
+
+# import-linter: the contracts in pyproject.toml ([tool.importlinter]), e.g. infrastructure never imports platform/.
+architecture:
+	lint-imports
 
 typecheck:
 	mypy layers tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity benchmarks

@@ -1,4 +1,4 @@
-"""The ``gridcity grids …`` subcommands (added to the parser by gridcity.cli).
+"""The ``gridcity grids …`` subcommands, registered on the platform's parser by :func:`add_commands`.
 
     gridcity grids check [--area CODE | --street CODE] [--json] [--overlap-m2 …]   topology check
     gridcity grids build-evaluation [--area CODE]          (re)build evaluation grids, keeping unchanged ones
@@ -10,7 +10,8 @@
     gridcity grids fishnet --shape hex --size 500 --layer components [--area CODE]
 
 Each takes ``--user NAME`` to act as that account (its role and jurisdiction apply); without it
-the platform itself acts, as an admin.
+the platform itself acts, as an admin. The platform's CLI hands in how Django is configured and who
+acts (see :func:`add_commands`), so this package never imports the platform.
 """
 
 from __future__ import annotations
@@ -18,17 +19,19 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the parser is built before Django is configured: no model may load at import
+    from layers.access import Actor
 
 
 def _setup(args: argparse.Namespace) -> Any:
-    from gridcity.cli import command_actor, django_setup
-
-    django_setup()
+    args.setup()
     from .scope import require_planner
 
-    actor = command_actor(args.user)
+    actor = args.actor_for(args.user)
     require_planner(actor)
     return actor
 
@@ -152,15 +155,17 @@ def cmd_fishnet(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register ``gridcity grids …`` on the ``gridcity`` parser."""
+def add_commands(sub: argparse._SubParsersAction, setup: Callable[[], None],
+                 actor_for: Callable[[str | None], Actor]) -> None:
+    """Register ``gridcity grids …`` on the ``gridcity`` parser: ``setup`` configures Django, ``actor_for``
+    turns ``--user`` into who acts (the named account, or the platform itself for ``None``)."""
     grids = sub.add_parser("grids", help="unit-grid topology, evaluation grids, sampling, fishnets").add_subparsers(
         dest="action", required=True)
 
     def command(name: str, func: Any, help: str) -> argparse.ArgumentParser:
         p = grids.add_parser(name, help=help)
         p.add_argument("--user", help="act as this account (its role and jurisdiction apply)")
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, setup=setup, actor_for=actor_for)
         return p
 
     check = command("check", cmd_check, "check unit grids: overlaps, gaps, slivers, nesting, codes")

@@ -1,19 +1,28 @@
-"""The ``gridcity`` subcommands of this package (added to the parser by gridcity.cli).
+"""The ``gridcity`` subcommands of this package, registered on the platform's parser by :func:`add_commands`.
 
     gridcity import {kind} FILE [--crs …] [--mapping …] [--encoding …] [--layer …]
                     [--dry-run] [--retire-missing] [--qa [--expected N]] [--user NAME] [--report DIR]
     gridcity import-worker [--once]     run queued API imports (the PostgreSQL job table)
+
+The platform's CLI hands in how Django is configured and who acts, so this package never imports it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the parser is built before Django is configured: no model may load at import
+    from layers.access import Actor
 
 
-def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Register this package's subcommands on the ``gridcity`` parser."""
+def add_commands(sub: argparse._SubParsersAction, setup: Callable[[], None],
+                 actor_for: Callable[[str | None], Actor]) -> None:
+    """Register this package's subcommands on the ``gridcity`` parser: ``setup`` configures Django,
+    ``actor_for`` turns ``--user`` into who acts (the named account, or the platform itself for ``None``)."""
     imp = sub.add_parser("import", help="import a census file (Shapefile zip, GeoPackage, GeoJSON, CSV, XLSX)")
     imp.add_argument("kind", help="what the file holds: components, unit_grids, facilities, admin_units, zones "
                                   "(see README, Import)")
@@ -30,16 +39,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--expected", type=int, help="the stated number of features, for omissions of a first census")
     imp.add_argument("--user", help="import as this user (their role and jurisdiction apply)")
     imp.add_argument("--report", type=Path, default=Path("."), help="folder for the error report (CSV + JSON)")
-    imp.set_defaults(func=cmd_import)
+    imp.set_defaults(func=cmd_import, setup=setup, actor_for=actor_for)
     worker = sub.add_parser("import-worker", help="run the imports queued through POST /api/imports/")
     worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
-    worker.set_defaults(func=cmd_worker)
+    worker.set_defaults(func=cmd_worker, setup=setup)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from gridcity.cli import command_actor, django_setup
-
-    django_setup()
+    args.setup()
     from tqdm import tqdm
 
     from . import load, report
@@ -48,7 +55,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                            dry_run=args.dry_run, retire_missing=args.retire_missing, qa=args.qa,
                            expected=args.expected)
     with tqdm(unit="row", desc=f"{args.kind} {args.file.name}", file=sys.stderr) as bar:
-        result = load.run(args.kind, args.file, command_actor(args.user), options, progress=bar.update)
+        result = load.run(args.kind, args.file, args.actor_for(args.user), options, progress=bar.update)
     csv_path, json_path = report.write(result, args.report, args.file.stem)
     s = result.summary()
     print(("DRY RUN, nothing written — " if args.dry_run else "")
@@ -66,9 +73,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from gridcity.cli import django_setup
-
-    django_setup()
+    args.setup()
     from . import jobs
 
     return jobs.work(once=args.once)

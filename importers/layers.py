@@ -11,9 +11,10 @@ from .models import QACell
 PASS_FAIL = {"field": "passed", "stops": [[0, "#e74c3c"], [1, "#27ae60"]]}
 
 QA_CELLS = registry.register(Layer(
-    "qa_cells", "普查质检", QACell, "Polygon",
-    ("run", "kind", "cell", "rows", "attribute_share", "position_share", "omission_share", "passed"), (8, 22),
-    Style(light={"color": "#7d3c98", "weight": 1, "fillOpacity": 0.3, "ramp": PASS_FAIL},
-          dark={"color": "#d2b4de", "weight": 1, "fillOpacity": 0.35, "ramp": PASS_FAIL}),
-    EVERYONE, label_field="cell",
+    name="qa_cells", title="普查质检", model=QACell, geometry_type="Polygon",
+    fields=("run", "kind", "cell", "rows", "attribute_share", "position_share", "omission_share", "passed"),
+    zoom=(8, 22),
+    style=Style(light={"color": "#7d3c98", "weight": 1, "fillOpacity": 0.3, "ramp": PASS_FAIL},
+                dark={"color": "#d2b4de", "weight": 1, "fillOpacity": 0.35, "ramp": PASS_FAIL}),
+    read_roles=EVERYONE, label_field="cell",
 ))

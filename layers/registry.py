@@ -1,8 +1,8 @@
 """The layer registry: every feature type registers once, and the API, tiles and map read it.
 
 A :class:`Layer` names its model, the fields it exposes (the only identifiers that ever enter
-SQL or filters), its zoom range, light and dark styles, which roles may read and edit it, and
-how the user's jurisdiction scopes it:
+SQL or filters), its zoom range, light and dark styles, which roles may read and edit it,
+whether the map shows it when it opens, and how the user's jurisdiction scopes it:
 
 - ``scope_field`` names a column holding a hierarchical code (a unit grid's, a community's …):
   a user with jurisdiction ``320982001`` sees the rows whose code starts with it;
@@ -14,6 +14,7 @@ Configuration is checked when a layer is registered, so a typo fails at start-up
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.gis.db.models import GeometryField
@@ -36,8 +37,10 @@ class Style:
     dark: dict[str, object]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Layer:
+    """One feature type as the API, the tiles and the map serve it; built with keyword arguments only."""
+
     name: str
     title: str
     model: type[Model]
@@ -55,6 +58,8 @@ class Layer:
     cluster_below: int | None = None
     # At most this many features per layer in one vector tile.
     tile_cap: int = 20000
+    # Checked in the map's layer list when the map opens (the API's ``default_on``).
+    default_on: bool = False
 
     @property
     def table(self) -> str:
@@ -128,5 +133,19 @@ class Registry:
 
     def all(self) -> Iterator[Layer]:
         return iter(self._layers.values())
+
+    @contextmanager
+    def override(self, *layers: Layer) -> Iterator[tuple[Layer, ...]]:
+        """Within the block, ``layers`` are registered — added, or in place of the layer of the same name —
+        and afterwards the registry is as it was (a test's own layers). Each layer is checked as
+        :meth:`register` checks it."""
+        for layer in layers:
+            layer.check()
+        before = dict(self._layers)
+        self._layers.update((layer.name, layer) for layer in layers)
+        try:
+            yield layers
+        finally:
+            self._layers = before
 
 registry = Registry()

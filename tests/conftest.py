@@ -1,4 +1,6 @@
-"""Shared fixtures: a small hand-made city in district 320982, one user per role, an API client each.
+"""Shared fixtures: a small hand-made city in district 320982, one user per role, an API client each;
+and what several areas' tests use: ``client_for(user)``, ``error_of(response, status)`` and a
+``restricted_layer`` registered for one test (``registry.override``).
 
 The city (EPSG:4490, plain rectangles that tile each other exactly)::
 
@@ -24,11 +26,14 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.gis.geos import LineString, MultiPolygon, Point, Polygon
 from django.db.models import Model
+from django.http import HttpResponse
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue
 from layers.editing import acting_as
-from layers.registry import registry
+from layers.models import Road
+from layers.registry import Layer, Style, registry
+from layers.roles import ADMIN
 
 SRID = 4490
 DISTRICT = "320982"
@@ -225,3 +230,34 @@ def build(db: None) -> Callable[..., Model]:
     """``build(layer_name, **values)``: one more feature, cleaned and saved as the API would (may raise
     ``ValidationError``)."""
     return add
+
+
+@pytest.fixture
+def client_for() -> Callable[[Model | None], APIClient]:
+    """``client_for(user)``: an API client authenticated by the user's token (anonymous for ``None``)."""
+    return api_client
+
+
+@pytest.fixture
+def restricted_layer() -> Iterator[Layer]:
+    """A layer of the roads only the admin may read, registered for one test."""
+    layer = Layer(name="restricted_roads", title="内部道路", model=Road, geometry_type="LineString",
+                  fields=("name", "grade"), zoom=(10, 22), style=Style({}, {}), read_roles=frozenset({ADMIN}))
+    with registry.override(layer):
+        yield layer
+
+
+def first_error(response: HttpResponse, status: int) -> dict:
+    """The first error of a refused request, after checking status, JSON content type and body shape."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    body = response.json()  # type: ignore[attr-defined]
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert body["errors"] and {"field", "rule", "message"} <= set(body["errors"][0])
+    return body["errors"][0]
+
+
+@pytest.fixture
+def error_of() -> Callable[[HttpResponse, int], dict]:
+    """``error_of(response, status)``: the first error of a refused request, its status and shape checked."""
+    return first_error

@@ -37,7 +37,8 @@ def describe(layer: Layer, role: str) -> dict[str, object]:
         "name": layer.name, "title": layer.title, "geometry_type": layer.geometry_type, "fields": fields,
         "minzoom": layer.zoom[0], "maxzoom": layer.zoom[1], "label_field": layer.label_field,
         "style": {"light": layer.style.light, "dark": layer.style.dark},
-        "editable": layer.may_edit(role), "features": f"/api/layers/{layer.name}/features/",
+        "editable": layer.may_edit(role), "default_on": layer.default_on,
+        "features": f"/api/layers/{layer.name}/features/",
     }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from psycopg import Cursor, sql
 
@@ -38,6 +38,7 @@ from layers.registry import registry
 
 from .bulk import columns, copy_rows, ewkb, staging
 from .errors import DemoAlreadyLoaded
+from .evaluation import build_evaluation
 from .generate import DEFAULT_SEED, STORAGE_SRID, AdminUnits, City, generate_city
 from .names import DISTRICT_CODE
 
@@ -59,9 +60,12 @@ def _refuse_if_loaded() -> None:
 
 
 def load_demo(seed: int = DEFAULT_SEED, scale: float = 1.0) -> dict[str, int]:
-    """Generate the demo city and load it with the demo accounts; the rows written, per kind."""
+    """Generate the demo city, load it with the demo accounts and build its evaluation layers (see
+    :mod:`democity.evaluation`), all in one transaction; the rows written, per kind."""
     _refuse_if_loaded()  # early, before spending the generation
-    return load_city(generate_city(seed, scale))
+    city = generate_city(seed, scale)
+    with transaction.atomic():
+        return {**load_city(city), **build_evaluation(LOADER, seed)}
 
 
 def load_city(city: City) -> dict[str, int]:

@@ -191,8 +191,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--user", help="export as this user (their role and jurisdiction apply)")
     export.set_defaults(func=cmd_tiles)
     tiles.add_parser("clear", help="drop every cached tile").set_defaults(func=cmd_tiles)
-    for package in (importers_cli, gridding_cli):
-        package.add_commands(sub)
+    for package in (importers_cli, gridding_cli):  # infrastructure's commands, handed what they need of the platform
+        package.add_commands(sub, setup=django_setup, actor_for=command_actor)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

@@ -11,13 +11,16 @@ import numpy as np
 import pytest
 from django.conf import settings
 from django.db import IntegrityError, connection
+from django.db.models import Sum
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import User
 from audit.models import AuditEntry
 from democity.errors import DemoAlreadyLoaded
-from democity.generate import City, generate_city
+from democity.generate import DEFAULT_SEED, City, generate_city
 from democity.load import LOADER, demo_loaded, load_city, load_demo
+from gridding import rounds
+from gridding.models import EvaluationGrid, FishnetCell, SamplingRound, ZoneArea
 from layers.errors import GridcityError
 from layers.models import (
     CleaningSegment,
@@ -30,9 +33,12 @@ from layers.models import (
     Street,
     UnitGrid,
 )
+from layers.registry import registry
 from layers.roles import ROLES
 
 SCALE = 0.02
+GRIDDING_LAYERS = ("evaluation_grids", "zone_areas", "evaluation_points", "sampling_rounds", "sampling_grids",
+                   "sampling_points", "fishnet_cells")
 LAYER_MODELS = (District, Street, Community, UnitGrid, Road, CleaningSegment, Component, Facility, ResponsibilityGrid)
 
 
@@ -65,6 +71,24 @@ def test_load_demo_flips_demo_loaded_and_a_second_load_is_refused(db: None, smal
     with pytest.raises(DemoAlreadyLoaded):  # the check inside the loader's transaction, past the early one
         load_city(small_city)
     assert {m: m.objects.count() for m in LAYER_MODELS} == before
+
+
+def test_the_demo_load_fills_every_gridding_layer(db: None) -> None:
+    """A first start shows every gridding layer of the map with rows, made by the `gridcity grids` operations."""
+    counts = load_demo(scale=SCALE)
+    for name in GRIDDING_LAYERS:
+        layer = registry.get(name)
+        assert layer.model.objects.exists(), f"{name} ({layer.title}) is empty after the demo load"
+    members = [m for g in EvaluationGrid.objects.all() for m in g.members]
+    assert sorted(members) == sorted(UnitGrid.objects.values_list("code", flat=True))
+    assert set(ZoneArea.objects.values_list("zone_type", flat=True)) == {"A", "B", "C"}
+    assert counts["evaluation grids"] == EvaluationGrid.objects.count()
+    drawn = SamplingRound.objects.get()
+    assert drawn.seed == DEFAULT_SEED and drawn.created_by == LOADER and drawn.area_code == "320982"
+    assert rounds.replay(drawn)["same_grids"] and rounds.replay(drawn)["same_points"]
+    assert drawn.points.count() == counts["sampled points"] > 0
+    assert FishnetCell.objects.aggregate(n=Sum("count"))["n"] == Component.objects.count()
+    assert not AuditEntry.objects.filter(table_name=EvaluationGrid._meta.db_table).exclude(actor=LOADER).exists()
 
 
 def test_a_load_failing_part_way_leaves_nothing_behind(db: None, small_city: City) -> None:

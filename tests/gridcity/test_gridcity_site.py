@@ -111,6 +111,16 @@ def test_cli_needs_a_command(capsys) -> None:
     assert "gridcity" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["grids", "check", "--help"], ["import", "--help"]])
+def test_infrastructure_commands_are_registered_before_django_is_configured(command: list[str]) -> None:
+    """The parser is built in a fresh process, without settings: no infrastructure command loads a model."""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    done = subprocess.run([str(PYTHON), "-m", "gridcity.cli", *command], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "--user" in done.stdout
+
+
 # -- the one error handler ----------------------------------------------------------------------------
 
 def test_django_validation_errors_become_field_rule_message() -> None:

@@ -18,7 +18,6 @@ import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework.test import APIClient
 
-from accounts.tokens import issue
 from layers.editing import acting_as
 
 SRID = 4490
@@ -39,14 +38,8 @@ def multi(poly: Polygon) -> MultiPolygon:
     return MultiPolygon(poly, srid=SRID)
 
 
-def client_of(user: object) -> APIClient:
-    client = APIClient(SERVER_NAME="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {issue(user, 'tests')[0]}")
-    return client
-
-
 @pytest.fixture
-def gcity(build: Callable[..., object]) -> SimpleNamespace:
+def gcity(build: Callable[..., object], client_for: Callable[[object], APIClient]) -> SimpleNamespace:
     from accounts.models import User
 
     with acting_as("fixture"):
@@ -78,4 +71,4 @@ def gcity(build: Callable[..., object]) -> SimpleNamespace:
             user.set_password("Gridcity-Test-2024!")
             user.save()
             users[username] = user
-    return SimpleNamespace(grids=grids, users=users, clients={u: client_of(user) for u, user in users.items()})
+    return SimpleNamespace(grids=grids, users=users, clients={u: client_for(user) for u, user in users.items()})

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from django.db.models import Count, Sum
 
-from democity.load import load_demo
+from democity.generate import generate_city
+from democity.load import load_city
 from gridding import building, demo, fishnet, problems, rounds
 from gridding.models import EvaluationGrid, Fishnet
 from layers.models import Component, Street, UnitGrid
@@ -19,7 +20,7 @@ CLI = SimpleNamespace(username="cli", role="admin", jurisdiction_code="")
 
 @pytest.fixture
 def demo_city(db: None) -> None:
-    load_demo(scale=0.02)
+    load_city(generate_city(scale=0.02))  # the city alone: the demo's own evaluation layers are built below
 
 
 def test_demo_district_end_to_end(demo_city: None) -> None:

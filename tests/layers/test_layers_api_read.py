@@ -6,10 +6,6 @@ import re
 
 import pytest
 
-from layers.models import Road
-from layers.registry import Layer, Style, registry
-from layers.roles import ADMIN
-
 CJK = re.compile(r"[\u4e00-\u9fff]")
 FEATURES = "/api/layers/components/features/"
 
@@ -17,24 +13,6 @@ FEATURES = "/api/layers/components/features/"
 def codes_of(response) -> list[str]:
     assert response.status_code == 200, response.content
     return sorted(f["properties"]["code"] for f in response.json()["features"])
-
-
-def error_of(response, status: int) -> dict:
-    """The first error of a refused request, after checking the status and the body's shape."""
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert body["errors"] and {"field", "rule", "message"} <= set(body["errors"][0])
-    return body["errors"][0]
-
-
-@pytest.fixture
-def restricted_layer():
-    """A layer only the admin may read, registered for one test."""
-    layer = registry.register(Layer("restricted_roads", "内部道路", Road, "LineString", ("name", "grade"), (10, 22),
-                                    Style({}, {}), frozenset({ADMIN})))
-    yield layer
-    registry._layers.pop(layer.name)
 
 
 # -- the layer list -----------------------------------------------------------------------------
@@ -64,7 +42,15 @@ def test_layer_list_says_which_layers_the_role_may_edit(city) -> None:
     assert dispatcher["components"] is False
 
 
-def test_layer_list_holds_only_readable_layers(city, restricted_layer) -> None:
+def test_layer_list_says_which_layers_the_map_opens_with(city) -> None:
+    layers = city.clients["dispatcher"].get("/api/layers/").json()["layers"]
+    default_on = {la["name"]: la["default_on"] for la in layers}
+    assert {name for name, on in default_on.items() if on} == {"districts", "streets", "communities", "unit_grids",
+                                                                "components"}
+    assert default_on["evaluation_grids"] is False and default_on["facilities"] is False
+
+
+def test_layer_list_holds_only_readable_layers(city, restricted_layer, error_of) -> None:
     admin = [la["name"] for la in city.clients["admin"].get("/api/layers/").json()["layers"]]
     dispatcher = [la["name"] for la in city.clients["dispatcher"].get("/api/layers/").json()["layers"]]
     assert "restricted_roads" in admin
@@ -95,7 +81,7 @@ def test_a_wrong_token_is_refused(city) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/layers/parks/features/", "/api/layers/parks/", "/api/layers/parks/features/1"])
-def test_unknown_layer_is_404_naming_it(city, path: str) -> None:
+def test_unknown_layer_is_404_naming_it(city, path: str, error_of) -> None:
     error = error_of(city.clients["admin"].get(path), 404)
     assert (error["field"], error["rule"]) == ("layer", "known_layer")
     assert "parks" in error["message"] and "components" in error["message"]
@@ -132,7 +118,7 @@ def test_bbox_on_polygons_keeps_intersecting_ones(city) -> None:
     ("120.4,33.1,120.5", "bbox_format"), ("a,b,c,d", "bbox_format"), ("1,2,3,4,5", "bbox_format"), ("", "bbox_format"),
     ("120.5,33.1,120.4,33.2", "bbox_range"), ("120.4,33.2,120.5,33.1", "bbox_range"), ("120,33,190,34", "bbox_range"),
 ])
-def test_malformed_bbox_is_400_naming_bbox(city, bbox: str, rule: str) -> None:
+def test_malformed_bbox_is_400_naming_bbox(city, bbox: str, rule: str, error_of) -> None:
     error = error_of(city.clients["admin"].get(FEATURES, {"bbox": bbox}), 400)
     assert (error["field"], error["rule"]) == ("bbox", rule)
 
@@ -168,7 +154,7 @@ def test_filters_on_several_fields_and_bbox_combine(city) -> None:
     ({"limit": "5001"}, "limit", "range"),
     ({"offset": "x"}, "offset", "range"),
 ])
-def test_bad_query_parameters_are_400_naming_them(city, params: dict, field: str, rule: str) -> None:
+def test_bad_query_parameters_are_400_naming_them(city, params: dict, field: str, rule: str, error_of) -> None:
     error = error_of(city.clients["admin"].get(FEATURES, params), 400)
     assert (error["field"], error["rule"]) == (field, rule)
     assert field in error["message"]
@@ -197,7 +183,7 @@ def test_default_page_size_is_a_setting(city, settings) -> None:
     assert (body["limit"], body["numberReturned"], body["numberMatched"]) == (2, 2, 4)
 
 
-def test_single_feature(city) -> None:
+def test_single_feature(city, error_of) -> None:
     pk = city.components["3209820102000001"].pk
     for path in (f"{FEATURES}{pk}", f"{FEATURES}{pk}/"):
         body = city.clients["admin"].get(path).json()
@@ -227,7 +213,7 @@ def test_street_user_sees_only_their_street(city) -> None:
     assert [f["properties"]["code"] for f in facilities] == ["F-001"]
 
 
-def test_street_user_cannot_fetch_another_streets_feature_by_id(city) -> None:
+def test_street_user_cannot_fetch_another_streets_feature_by_id(city, error_of) -> None:
     other = city.components["3209820102000001"].pk
     error = error_of(city.clients["surveyor"].get(f"{FEATURES}{other}"), 404)
     assert error["rule"] == "exists"
@@ -239,7 +225,7 @@ def test_community_user_sees_only_their_communitys_grids(city) -> None:
     assert sorted(f["properties"]["code"] for f in body["features"]) == ["320982001001001", "320982001001002"]
 
 
-def test_spatially_scoped_layer_keeps_what_intersects_the_jurisdiction(city) -> None:
+def test_spatially_scoped_layer_keeps_what_intersects_the_jurisdiction(city, error_of) -> None:
     body = city.clients["planner"].get("/api/layers/roads/features/").json()
     assert [f["properties"]["name"] for f in body["features"]] == ["东路"]
     west = city.roads["西路"].pk

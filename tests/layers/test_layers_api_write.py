@@ -281,10 +281,10 @@ def test_unit_grid_code_not_nesting_is_refused(city, unchanged) -> None:
 
 @pytest.fixture
 def read_only_layer():
-    layer = registry.register(Layer("road_archive", "道路档案", Road, "LineString", ("name", "grade"), (10, 22),
-                                    Style({}, {}), EVERYONE))
-    yield layer
-    registry._layers.pop(layer.name)
+    layer = Layer(name="road_archive", title="道路档案", model=Road, geometry_type="LineString",
+                  fields=("name", "grade"), zoom=(10, 22), style=Style({}, {}), read_roles=EVERYONE)
+    with registry.override(layer):
+        yield layer
 
 
 def test_read_only_layer_refuses_writes(city, unchanged, read_only_layer) -> None:

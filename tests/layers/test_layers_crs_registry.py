@@ -96,6 +96,20 @@ def test_registry_refuses_a_name_twice_and_names_the_known_layers() -> None:
     assert caught.value.status == 404 and "test_roads" in caught.value.message
 
 
+def test_an_override_adds_or_replaces_layers_for_its_block_only() -> None:
+    own = Registry()
+    roads = own.register(make_layer())
+    wider = make_layer(fields=("name", "grade", "length_m"))
+    extra = make_layer(name="test_extra")
+    with own.override(wider, extra) as (first, second):
+        assert (first, second) == (wider, extra)
+        assert list(own.all()) == [wider, extra] and own.get("test_roads") is wider
+    assert list(own.all()) == [roads]
+    with pytest.raises(ValueError, match="unknown field"), own.override(make_layer(fields=("nmae",))):
+        pass
+    assert list(own.all()) == [roads]
+
+
 def test_the_catalogue_registers_the_platform_layers() -> None:
     names = {layer.name for layer in registry.all()}
     assert {"districts", "streets", "communities", "unit_grids", "components", "facilities", "roads"} <= names

@@ -183,12 +183,11 @@ def test_below_cluster_below_components_come_as_counted_clusters(crowd, full_cit
 
 
 def test_a_tile_holds_at_most_tile_cap_features_per_layer(crowd, full_city) -> None:
-    layer = registry.register(Layer("capped_components", "部件(限)", Component, "Geometry", ("code",), (12, 22),
-                                    Style({}, {}), EVERYONE, scope_field="unit_grid", tile_cap=5))
-    try:
+    layer = Layer(name="capped_components", title="部件(限)", model=Component, geometry_type="Geometry",
+                  fields=("code",), zoom=(12, 22), style=Style({}, {}), read_roles=EVERYONE, scope_field="unit_grid",
+                  tile_cap=5)
+    with registry.override(layer):
         z, x, y = tile_of(120.4612, 33.1388, 18)
         tile = fetch(full_city.clients["admin"], "capped_components,components", z, x, y)
         assert len(tile["components"]["features"]) >= 12
         assert len(tile["capped_components"]["features"]) == layer.tile_cap
-    finally:
-        registry._layers.pop(layer.name)

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tile_helpers import decode, error_of, tile_of
+from tile_helpers import decode, tile_of
 
 from layers.models import Component
 from tiles import mbtiles
@@ -101,7 +101,7 @@ def test_a_package_is_scoped_to_the_users_jurisdiction(city, tmp_path: Path) -> 
 
 @pytest.mark.parametrize("role, area", [("surveyor", "320982002"), ("surveyor", "320982"),
                                         ("supervisor", "320982001002"), ("planner", WEST)])
-def test_an_area_outside_the_jurisdiction_is_403(city, role: str, area: str) -> None:
+def test_an_area_outside_the_jurisdiction_is_403(city, role: str, area: str, error_of) -> None:
     client = city.clients[role]
     for url in (f"/api/offline-packages/{area}.mbtiles", f"/api/offline-packages/{area}/version"):
         error = error_of(client.get(url, {"layers": LAYERS, "zooms": "16"}), 403)
@@ -117,7 +117,7 @@ def test_an_area_outside_the_jurisdiction_is_403(city, role: str, area: str) -> 
     ({"layers": LAYERS, "zooms": "12-23"}, 400, "zooms", "zoom_range"),
     ({"layers": "components,nope", "zooms": "16"}, 404, "layer", "known_layer"),
 ])
-def test_bad_package_requests(city, params: dict, status: int, field: str, rule: str) -> None:
+def test_bad_package_requests(city, params: dict, status: int, field: str, rule: str, error_of) -> None:
     error = error_of(city.clients["admin"].get("/api/offline-packages/320982.mbtiles", params), status)
     assert (error["field"], error["rule"]) == (field, rule)
 
@@ -132,7 +132,7 @@ def tile_count(bounds: tuple[float, float, float, float], zmin: int, zmax: int) 
     return total
 
 
-def test_too_many_tiles_names_the_count(city, settings) -> None:
+def test_too_many_tiles_names_the_count(city, settings, error_of) -> None:
     settings.GRIDCITY_PACKAGE_MAX_TILES = 10
     error = error_of(city.clients["admin"].get(PACKAGE, {"layers": LAYERS, "zooms": "14"}), 400)
     expected = tile_count(city.streets[WEST].geom.extent, 14, 14)
@@ -140,7 +140,7 @@ def test_too_many_tiles_names_the_count(city, settings) -> None:
     assert expected == len(list(mbtiles.tiles_over(city.streets[WEST].geom.extent, 14, 14)))
 
 
-def test_a_huge_package_is_refused_by_counting_not_listing(city, monkeypatch) -> None:
+def test_a_huge_package_is_refused_by_counting_not_listing(city, monkeypatch, error_of) -> None:
     """Every zoom over the district is ~7 million tiles: refused from the count alone."""
     def no_listing(*args: object) -> None:
         raise AssertionError("the tiles were listed before the size check")
@@ -153,7 +153,7 @@ def test_a_huge_package_is_refused_by_counting_not_listing(city, monkeypatch) ->
 
 
 @pytest.mark.parametrize("area, rule", [("320982009", "exists"), ("abc", "code_format"), ("3209820011", "code_format")])
-def test_unknown_or_malformed_areas(city, area: str, rule: str) -> None:
+def test_unknown_or_malformed_areas(city, area: str, rule: str, error_of) -> None:
     error = error_of(city.clients["admin"].get(f"/api/offline-packages/{area}/version", {"layers": LAYERS}), 400)
     assert (error["field"], error["rule"]) == ("area", rule)
 

@@ -6,12 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tile_helpers import buffered_bounds, error_of, fetch, get_tile, inside, tile_of, tiles_covering
+from tile_helpers import buffered_bounds, fetch, get_tile, inside, tile_of, tiles_covering
 
 from layers.catalog import LAYERS as CORE_LAYERS  # the layers the shared fixtures fill
-from layers.models import Component, Road
-from layers.registry import Layer, Style, registry
-from layers.roles import ADMIN
+from layers.models import Component
 
 DISTRICT_CORNERS = [(120.401, 33.101), (120.599, 33.101), (120.401, 33.299), (120.599, 33.299)]
 
@@ -84,7 +82,7 @@ def test_a_filter_applies_to_the_layers_that_have_the_field(full_city) -> None:
     ("initial_date=yesterday", "initial_date", "value_type"),
     ("photos=a.jpg", "photos", "filterable"),
 ])
-def test_bad_filters_are_400_naming_the_parameter(city, query: str, field: str, rule: str) -> None:
+def test_bad_filters_are_400_naming_the_parameter(city, query: str, field: str, rule: str, error_of) -> None:
     z, x, y = tile_of(120.42, 33.15, 16)
     error = error_of(get_tile(city.clients["admin"], "components", z, x, y, query), 400)
     assert (error["field"], error["rule"]) == (field, rule)
@@ -105,7 +103,7 @@ def test_bad_filters_are_400_naming_the_parameter(city, query: str, field: str, 
     ("components/12/" + "9" * 5000 + "/0.mvt", "x"),
     ("components/" + "1" * 30 + "/0/0.mvt", "z"),
 ])
-def test_tile_numbers_out_of_range_are_400_naming_them(city, path: str, field: str) -> None:
+def test_tile_numbers_out_of_range_are_400_naming_them(city, path: str, field: str, error_of) -> None:
     error = error_of(city.clients["admin"].get(f"/tiles/{path}"), 400)
     assert (error["field"], error["rule"]) == (field, "tile_range")
 
@@ -115,13 +113,13 @@ def test_tile_numbers_out_of_range_are_400_naming_them(city, path: str, field: s
     "components/12/3412/1623.png", "components/12/3412/1623.mvt/extra", "Components/12/3412/1623.mvt",
     "/12/3412/1623.mvt", "components/12.5/3412/1623.mvt", "", "components", "components;drop/12/1/1.mvt",
 ])
-def test_malformed_paths_are_400(city, path: str) -> None:
+def test_malformed_paths_are_400(city, path: str, error_of) -> None:
     error = error_of(city.clients["admin"].get(f"/tiles/{path}"), 400)
     assert (error["field"], error["rule"]) == ("path", "tile_path")
 
 
 @pytest.mark.parametrize("layers", ["nope", "components,nope", "components,", "component"])
-def test_unknown_layers_are_404(city, layers: str) -> None:
+def test_unknown_layers_are_404(city, layers: str, error_of) -> None:
     error = error_of(get_tile(city.clients["admin"], layers, 12, 3418, 1623), 404)
     assert error["rule"] == "known_layer" and "components" in error["message"]  # names the known layers
 
@@ -134,7 +132,7 @@ def test_the_largest_zoom_and_corner_tiles_are_accepted(city) -> None:
 
 # -- authentication --------------------------------------------------------------------------------
 
-def test_anonymous_and_bad_tokens_are_401(city) -> None:
+def test_anonymous_and_bad_tokens_are_401(city, error_of) -> None:
     z, x, y = tile_of(120.42, 33.15, 16)
     assert error_of(get_tile(city.anonymous, "components", z, x, y), 401)["field"] == "Authorization"
     for header in ["Token nope", "Bearer x", "Token ", "Basic YWRtaW4xOnh4"]:
@@ -157,16 +155,8 @@ def test_token_and_session_both_authenticate(city) -> None:
 
 # -- roles and jurisdiction ------------------------------------------------------------------------
 
-@pytest.fixture
-def restricted_layer():
-    """A layer only the admin may read, registered for one test."""
-    layer = registry.register(Layer("restricted_roads", "内部道路", Road, "LineString", ("name", "grade"), (10, 22),
-                                    Style({}, {}), frozenset({ADMIN})))
-    yield layer
-    registry._layers.pop(layer.name)
 
-
-def test_roles_as_in_the_api(city, restricted_layer) -> None:
+def test_roles_as_in_the_api(city, restricted_layer, error_of) -> None:
     z, x, y = tile_of(120.42, 33.11, 14)
     assert fetch(city.clients["admin"], "restricted_roads", z, x, y)["restricted_roads"]["features"]
     for role in ["dispatcher", "surveyor"]:  # the auditor reads no layer at all (tests/accounts)

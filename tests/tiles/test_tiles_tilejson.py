@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.gis.db.models import Extent
-from tile_helpers import error_of, fetch, tile_of
+from tile_helpers import fetch, tile_of
 
 from layers.access import visible
 from layers.catalog import LAYERS as CORE_LAYERS  # the layers the shared fixtures fill
@@ -88,6 +88,6 @@ def test_tilejson_bounds_follow_the_jurisdiction(city) -> None:
     assert doc["bounds"][2] < 120.50  # the west street only
 
 
-def test_tilejson_errors(city) -> None:
+def test_tilejson_errors(city, error_of) -> None:
     assert error_of(city.clients["admin"].get("/tiles/components,nope.json"), 404)["rule"] == "known_layer"
     assert error_of(city.anonymous.get("/tiles/components.json"), 401)["rule"] == "authenticated"

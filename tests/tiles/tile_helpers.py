@@ -64,16 +64,6 @@ def cached_keys() -> set[tuple[tuple[str, ...], int, int, int]]:
         return {(tuple(r[0]), r[1], r[2], r[3]) for r in cur.fetchall()}
 
 
-def error_of(response, status: int) -> dict:
-    """The first error of a refused request, after checking status, JSON content type and body shape."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = response.json()
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert body["errors"] and {"field", "rule", "message"} <= set(body["errors"][0])
-    return body["errors"][0]
-
-
 def buffered_bounds(z: int, x: int, y: int, buffer: int = 64) -> tuple[float, float, float, float]:
     """The tile's box widened by the MVT buffer (in tile pixels), in degrees: what a tile may hold."""
     west, north = to_lonlat(z, x, y, -buffer, -buffer)

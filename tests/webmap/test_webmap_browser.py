@@ -151,6 +151,8 @@ def test_dispatcher_sees_grids_and_components_from_vector_tiles(page: Page, live
     expect(page.locator("#user-info")).to_contain_text("dispatcher（受理派遣员）")
     for name in DEFAULT_ON:
         expect(page.locator(f"input[data-layer={name}]")).to_be_checked()
+    for name in ("facilities", "evaluation_grids"):  # listed, not switched on: their layers say so
+        expect(page.locator(f"input[data-layer={name}]")).not_to_be_checked()
 
     geojson: list[str] = []
     page.on("request", lambda request: geojson.append(request.url) if "/features/" in request.url else None)

@@ -13,8 +13,6 @@
 (function () {
   "use strict";
 
-  /** Layers switched on when the map opens: the administrative outlines, unit grids and components. */
-  const DEFAULT_ON = ["districts", "streets", "communities", "unit_grids", "components"];
   /** Drawing order within a tile: polygons below lines below points ("Geometry" layers are mostly points). */
   const GEOMETRY_RANK = { Polygon: 0, LineString: 1, Point: 2, Geometry: 2 };
   const THEME_KEY = "gridcity.theme";
@@ -447,7 +445,8 @@
     loadClassNames().catch((error) => console.warn("部件类别名称不可用", error));
     const { layers } = await getJSON(config.layersUrl);
     state.metaByName = new Map(layers.map((meta) => [meta.name, meta]));
-    state.entries = layers.map((meta) => ({ meta, enabled: DEFAULT_ON.includes(meta.name) }));
+    // Each layer says whether it is switched on when the map opens (the registry's default_on).
+    state.entries = layers.map((meta) => ({ meta, enabled: meta.default_on === true }));
     renderLayerList(map);
     applyTheme(state.theme);
     followHash(map);
