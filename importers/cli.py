@@ -2,7 +2,6 @@
 
     gridcity import {kind} FILE [--crs …] [--mapping …] [--encoding …] [--layer …]
                     [--dry-run] [--retire-missing] [--qa [--expected N]] [--user NAME] [--report DIR]
-    gridcity import-worker [--once]     run queued API imports (the PostgreSQL job table)
 """
 
 from __future__ import annotations
@@ -31,9 +30,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--user", help="import as this user (their role and jurisdiction apply)")
     imp.add_argument("--report", type=Path, default=Path("."), help="folder for the error report (CSV + JSON)")
     imp.set_defaults(func=cmd_import)
-    worker = sub.add_parser("import-worker", help="run the imports queued through POST /api/imports/")
-    worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
-    worker.set_defaults(func=cmd_worker)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -63,12 +59,3 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"QA: {'PASS' if result.qa.passed else 'FAIL'} ({result.qa.totals.get('failed_cells', 0)} failing km² "
               f"cells); {json_path} and {json_path.with_name(args.file.stem + '.qa.html')}")
     return 0 if not result.rejected else 3
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    from gridcity.cli import django_setup
-
-    django_setup()
-    from . import jobs
-
-    return jobs.work(once=args.once)

@@ -261,8 +261,9 @@ def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, t
 
     import psycopg
 
-    from importers import errors, jobs
+    from importers import errors
     from importers.kinds import base
+    from jobs.progress import conninfo
 
     if stored:
         before = tmp_path / "first.gpkg"
@@ -276,7 +277,7 @@ def test_a_code_inserted_by_someone_else_meanwhile_rolls_the_import_back(city, t
     def other(statement: str) -> None:
         # committed, without triggers (its audit entry would outlive the test) and link checks (the test's
         # city is not committed); superuser only, as in the embedded cluster
-        with psycopg.connect(jobs._conninfo(), autocommit=True) as conn:
+        with psycopg.connect(conninfo(), autocommit=True) as conn:
             if not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]:
                 pytest.skip("committing a component without its city needs a superuser")
             with conn.transaction():
