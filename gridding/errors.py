@@ -66,3 +66,8 @@ class MembershipRefused(GriddingError):
 class RoundNotFound(GriddingError):
     status = 404
     rule = "exists"
+
+
+class BuildNotFound(GriddingError):
+    status = 404
+    rule = "exists"
