@@ -105,9 +105,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     jobs are CPU-bound Python, so more workers are more processes, not threads."""
     django_setup()
     from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.django_connector import DjangoConnector
 
     queues = [q for q in (args.queues or "").split(",") if q] or None
-    with app.replace_connector(app.connector.get_worker_connector()):
+    connector = app.connector
+    assert isinstance(connector, DjangoConnector)  # the web process's: Django's connection, no LISTEN
+    with app.replace_connector(connector.get_worker_connector()):
         app.run_worker(queues=queues, wait=not args.once, concurrency=1, name=f"gridcity-{os.getpid()}")
     return 0
 
