@@ -292,3 +292,18 @@ def test_a_very_long_chinese_file_name_is_stored_under_a_short_one(city, tmp_pat
     assert response.status_code == 202 and body["file"] == name
     kept = Path(ImportJob.objects.get(pk=body["id"]).path)
     assert kept.name == "upload.gpkg" and kept.read_bytes() == content
+
+
+def test_old_queue_rows_are_removed_the_records_stay(city, tmp_path, imported, run_jobs):
+    from jobs.tasks import remove_old_queue_rows
+
+    detail = imported(city.clients["admin"], census(tmp_path), kind="components")
+    job = ImportJob.objects.get(pk=detail["id"])
+    with connection.cursor() as cur:  # finished long ago, as the nightly task finds it
+        cur.execute("UPDATE procrastinate_events SET at = now() - interval '30 days' WHERE job_id = %s",
+                    [job.queue_job])
+    remove_old_queue_rows.defer(timestamp=int(time.time()))
+    run_jobs(queues=["maintenance"])
+    assert not ProcrastinateJob.objects.filter(pk=job.queue_job).exists()
+    assert city.clients["admin"].get(detail["url"]).json()["status"] == "done"
+    assert recovery.fail_abandoned() == []  # a finished record is never failed for its queue row being gone

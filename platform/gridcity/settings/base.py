@@ -170,8 +170,10 @@ GRIDCITY_JOBS_PER_USER = int(os.environ.get("GRIDCITY_JOBS_PER_USER", "3"))
 GRIDCITY_PACKAGE_RETENTION_HOURS = float(os.environ.get("GRIDCITY_PACKAGE_RETENTION_HOURS", "24"))
 
 # Background jobs (procrastinate, see jobs/): a job whose worker sent no heartbeat for this long is
-# failed; upload folders no unfinished import holds are deleted after the retention.
+# failed; upload folders no unfinished import holds are deleted after the retention, procrastinate's rows
+# of finished jobs after theirs.
 GRIDCITY_STALLED_SECONDS = float(os.environ.get("GRIDCITY_STALLED_SECONDS", "60"))
+GRIDCITY_QUEUE_RETENTION_HOURS = int(os.environ.get("GRIDCITY_QUEUE_RETENTION_HOURS", str(7 * 24)))
 GRIDCITY_UPLOAD_RETENTION_HOURS = float(os.environ.get("GRIDCITY_UPLOAD_RETENTION_HOURS", "24"))
 # Zip archives (zipped shapefiles, XLSX): the most their members may inflate to in all, and the
 # highest compression ratio a member may have; beyond either the file is refused before it is read.
