@@ -43,7 +43,8 @@ def _build(job: EvaluationBuildJob) -> None:
     area = area_for(job.user, job.area or None, lengths=(6, 9))
     progress = Progress(job, "steps_done")
     try:
-        report = building.build(area, job.user, progress=progress)
+        with transaction.atomic():  # a worker killed mid-build leaves the grids as they were
+            report = building.build(area, job.user, progress=progress)
     finally:
         progress.close()
         job.steps_done = progress.done

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import Any, cast
 
 from gridding import cli as gridding_cli
 from importers import cli as importers_cli
@@ -108,8 +108,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from procrastinate.contrib.django.django_connector import DjangoConnector
 
     queues = [q for q in (args.queues or "").split(",") if q] or None
-    connector = app.connector
-    assert isinstance(connector, DjangoConnector)  # the web process's: Django's connection, no LISTEN
+    connector = cast(DjangoConnector, app.connector)  # the web process's: Django's connection, no LISTEN
     with app.replace_connector(connector.get_worker_connector()):
         app.run_worker(queues=queues, wait=not args.once, concurrency=1, name=f"gridcity-{os.getpid()}")
     return 0

@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture
 def uploads(monkeypatch, tmp_path) -> Path:
-    """This test's upload folder (``importers.views.upload_dir`` reads GRIDCITY_IMPORT_DIR)."""
+    """This test's upload folder (``importers.uploads.upload_dir`` reads GRIDCITY_IMPORT_DIR)."""
     folder = tmp_path / "uploads"
     monkeypatch.setenv("GRIDCITY_IMPORT_DIR", str(folder))
     return folder
