@@ -16,10 +16,11 @@ RUN pip install --no-cache-dir .
 ENV DJANGO_SETTINGS_MODULE=gridcity.settings.prod \
     GRIDCITY_STATIC_ROOT=/app/staticfiles \
     GRIDCITY_PACKAGE_DIR=/var/lib/gridcity/packages \
+    GRIDCITY_IMPORT_DIR=/var/lib/gridcity/imports \
     PYTHONUNBUFFERED=1
 RUN DJANGO_SECRET_KEY=collectstatic DJANGO_ALLOWED_HOSTS=localhost DATABASE_URL=postgresql://build@localhost/build \
     gridcity manage collectstatic --noinput
-RUN useradd --system --home /app gridcity && mkdir -p /var/lib/gridcity/packages && chown -R gridcity /var/lib/gridcity
+RUN useradd --system --home /app gridcity && mkdir -p /var/lib/gridcity/packages /var/lib/gridcity/imports && chown -R gridcity /var/lib/gridcity
 USER gridcity
 EXPOSE 8000
 # Migrations run as the owner role, in docker-compose.yml's one-shot migrate service, not here.

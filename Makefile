@@ -26,7 +26,7 @@ architecture:
 	lint-imports
 
 typecheck:
-	mypy layers tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity benchmarks
+	mypy layers jobs tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity benchmarks
 
 pytest:
 	pytest

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -99,11 +100,18 @@ def _write(regions: list[dict[str, object]], actor: Actor, retire: list[str]) ->
         ])
 
 
-def build(area: str, actor: Actor, rules: evaluation.Rules | None = None) -> BuildReport:
-    """(Re)build the evaluation grids of the streets under ``area`` ('' for all), keeping unchanged ones."""
+STEPS = 3  # what ``build`` reports to its ``progress``: grids prepared, partitioned, written
+
+
+def build(area: str, actor: Actor, rules: evaluation.Rules | None = None,
+          progress: Callable[[int], object] | None = None) -> BuildReport:
+    """(Re)build the evaluation grids of the streets under ``area`` ('' for all), keeping unchanged ones;
+    ``progress(1)`` after each of the :data:`STEPS` steps."""
+    step = progress or (lambda n: None)
     started = time.perf_counter()
     rules = rules or evaluation.Rules()
     p = _prepare(area, rules)
+    step(1)
     codes = p.data.grids.codes
     hashes = {str(c): str(h) for c, h in zip(codes, p.data.grid_hashes, strict=True)}
     existing = list(EvaluationGrid.objects.filter(street__code__startswith=area[:9])
@@ -121,6 +129,7 @@ def build(area: str, actor: Actor, rules: evaluation.Rules | None = None) -> Bui
         else:
             retire.append(code)
     labels = evaluation.partition(p.areas, p.centres, p.graph, p.street_ids, locked, rules)
+    step(1)
 
     next_seq: dict[str, int] = {}
     for code, street, _, _ in existing:
@@ -152,6 +161,7 @@ def build(area: str, actor: Actor, rules: evaluation.Rules | None = None) -> Bui
     report.built = len(regions)
     report.retired = sorted(set(retire) - {str(r["code"]) for r in regions})
     _write(regions, actor, sorted(set(retire)))
+    step(1)
     report.flagged.update({c: f.split(",") for c, f in EvaluationGrid.objects.filter(
         street__code__startswith=area[:9]).exclude(flags="").values_list("code", "flags") if c not in report.flagged})
     report.seconds = time.perf_counter() - started

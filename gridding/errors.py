@@ -71,3 +71,8 @@ class RoundNotFound(GriddingError):
 class RoundAlreadyVoid(GriddingError):
     status = 409
     rule = "not_void"
+
+
+class BuildNotFound(GriddingError):
+    status = 404
+    rule = "exists"

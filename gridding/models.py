@@ -7,10 +7,12 @@ tile-invalidation triggers cover it like every other layer.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 
+from jobs.records import JobRecord
 from layers.models import Street
 from layers.models.base import SRID, Feature, check_geometry
 
@@ -191,3 +193,20 @@ class FishnetCell(Feature):
     class Meta:
         verbose_name = "格网单元"
         ordering = ["fishnet", "id"]
+
+
+class EvaluationBuildJob(JobRecord):
+    """A (re)build of the evaluation grids of an area asked for over the API, run by a worker
+    (``gridding.jobs``); ``report`` is the build's report once done."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="evaluation_builds")
+    area = models.CharField("区域", max_length=9, help_text="district or street code; '' for the whole platform")
+    steps_done = models.PositiveSmallIntegerField("已完成步骤", default=0)
+    report = models.JSONField("结果", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "评价网格生成任务"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"evaluation build {self.id} {self.area or 'all'} ({self.status})"

@@ -9,6 +9,8 @@ urlpatterns = [
     path("topology/page/", views.TopologyPage.as_view(), name="gridding-topology-page"),
     path("evaluation-grids/", views.EvaluationSummary.as_view(), name="gridding-evaluation"),
     path("evaluation-grids/build/", views.EvaluationBuild.as_view(), name="gridding-evaluation-build"),
+    path("evaluation-grids/builds/<int:pk>/", views.EvaluationBuildDetail.as_view(),
+         name="gridding-evaluation-build-detail"),
     path("evaluation-grids/move/", views.EvaluationMove.as_view(), name="gridding-evaluation-move"),
     path("rounds/", views.RoundList.as_view(), name="gridding-rounds"),
     path("rounds/<int:pk>/", views.RoundDetail.as_view(), name="gridding-round"),

@@ -18,9 +18,11 @@ from rest_framework.views import APIView
 
 from layers.api import params
 from layers.errors import BadParameter, FeatureNotFound
+from layers.roles import ADMIN
 
-from . import building, export, fishnet, problems, rounds, sampling, serializers, topology
-from .models import EvaluationGrid, Fishnet, SamplingRound, TopologyProblem
+from . import building, export, fishnet, jobs, problems, rounds, sampling, serializers, topology
+from .errors import BuildNotFound
+from .models import EvaluationBuildJob, EvaluationGrid, Fishnet, SamplingRound, TopologyProblem
 from .scope import area_for, require_planner
 
 
@@ -70,14 +72,34 @@ class TopologyPage(APIView):
         return HttpResponse(render_to_string("gridding/topology.html", {"report": report, "titles": topology.KINDS}))
 
 
-class EvaluationBuild(APIView):
-    """POST: (re)build the evaluation grids of ``area`` (district or street), keeping unchanged ones."""
+def describe_build(job: EvaluationBuildJob) -> dict[str, object]:
+    return {"id": job.pk, "area": job.area, "status": job.status,
+            "progress": {"steps_done": job.steps_done, "steps_total": building.STEPS},
+            "report": job.report, "failure": job.error, "created_at": job.created_at, "started_at": job.started_at,
+            "finished_at": job.finished_at, "url": f"/api/gridding/evaluation-grids/builds/{job.pk}/"}
 
-    @extend_schema(request=serializers.BuildBody, responses=OpenApiTypes.OBJECT)
+
+class EvaluationBuild(APIView):
+    """POST: queue a (re)build of the evaluation grids of ``area`` (district or street), keeping unchanged
+    ones; 202 with the build's URL (a worker runs it)."""
+
+    @extend_schema(request=serializers.BuildBody, responses={202: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         require_planner(request.user)
         area = area_for(request.user, params.body_object(request.data).get("area"), lengths=(6, 9))
-        return Response(building.build(area, request.user).as_json())
+        return Response(describe_build(jobs.submit(request.user, area)), status=202)
+
+
+class EvaluationBuildDetail(APIView):
+    """GET: a queued build's state, progress and, once done, its report (yours; an admin sees all)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: int) -> Response:
+        rows = EvaluationBuildJob.objects.all()
+        found = (rows if request.user.role == ADMIN else rows.filter(user=request.user)).filter(pk=pk).first()
+        if found is None:
+            raise BuildNotFound(f"no evaluation build {pk} of yours", field="id")
+        return Response(describe_build(found))
 
 
 class EvaluationMove(APIView):

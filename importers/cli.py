@@ -2,7 +2,6 @@
 
     gridcity import {kind} FILE [--crs …] [--mapping …] [--encoding …] [--layer …]
                     [--dry-run] [--retire-missing] [--qa [--expected N]] [--user NAME] [--report DIR]
-    gridcity import-worker [--once]     run queued API imports (the PostgreSQL job table)
 
 The platform's CLI hands in how Django is configured and who acts, so this package never imports it.
 """
@@ -40,9 +39,6 @@ def add_commands(sub: argparse._SubParsersAction, setup: Callable[[], None],
     imp.add_argument("--user", help="import as this user (their role and jurisdiction apply)")
     imp.add_argument("--report", type=Path, default=Path("."), help="folder for the error report (CSV + JSON)")
     imp.set_defaults(func=cmd_import, setup=setup, actor_for=actor_for)
-    worker = sub.add_parser("import-worker", help="run the imports queued through POST /api/imports/")
-    worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
-    worker.set_defaults(func=cmd_worker, setup=setup)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -70,10 +66,3 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"QA: {'PASS' if result.qa.passed else 'FAIL'} ({result.qa.totals.get('failed_cells', 0)} failing km² "
               f"cells); {json_path} and {json_path.with_name(args.file.stem + '.qa.html')}")
     return 0 if not result.rejected else 3
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    args.setup()
-    from . import jobs
-
-    return jobs.work(once=args.once)

@@ -80,3 +80,11 @@ class NoQAReport(GridcityError):
 
     status = 404
     rule = "qa_report"
+
+
+class ArchiveTooLarge(GridcityError):
+    """A zip archive (zipped shapefile, XLSX) whose members would inflate beyond the limits: a zip bomb
+    or a file to split."""
+
+    status = 413
+    rule = "archive_size"

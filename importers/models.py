@@ -1,36 +1,31 @@
-"""The import job table: API uploads queue here and a worker (thread or process) runs them.
-
-This is the PostgreSQL-backed queue the importers use instead of procrastinate (see
-``importers.jobs``): a job is claimed with ``SELECT … FOR UPDATE SKIP LOCKED``, so several
-workers never run the same one, and its progress is written on a separate autocommit connection
-so ``GET /api/imports/{id}/`` sees it while the import's own transaction is still open.
+"""The import records: an API upload's job (who, which file, options, progress, summary, error
+report — the queue itself is procrastinate's, see ``importers.jobs``), the census QA cells and the
+row digests a re-import recognises unchanged rows by.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.gis.db import models as gis_models
 from django.db import models
 
+from jobs.records import JobRecord
 
-class ImportJob(models.Model):
-    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-    STATUSES = [(QUEUED, "排队"), (RUNNING, "导入中"), (DONE, "完成"), (FAILED, "失败")]
+from .uploads import discard
 
+
+class ImportJob(JobRecord):
     kind = models.CharField("类型", max_length=32)
     file_name = models.CharField("文件名", max_length=255)
     path = models.CharField("存放路径", max_length=500)
     options = models.JSONField("选项", default=dict)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="import_jobs")
-    status = models.CharField("状态", max_length=8, choices=STATUSES, default=QUEUED, db_index=True)
     rows_done = models.PositiveIntegerField("已读行数", default=0)
     rows_total = models.PositiveIntegerField("总行数", null=True, blank=True)
     summary = models.JSONField("结果", null=True, blank=True)
     report = models.JSONField("错误报告", null=True, blank=True)
-    error = models.JSONField("失败原因", null=True, blank=True)
-    created_at = models.DateTimeField("提交时间", auto_now_add=True)
-    started_at = models.DateTimeField("开始时间", null=True, blank=True)
-    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "导入任务"
@@ -38,6 +33,12 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"import {self.id} {self.kind} {self.file_name} ({self.status})"
+
+    def abandoned(self) -> None:
+        """The upload (and its mapping file) are deleted whether the job ended or its worker died."""
+        discard(Path(self.path))
+        if self.options.get("mapping"):
+            discard(Path(str(self.options["mapping"])))
 
 
 class QACell(models.Model):

@@ -36,8 +36,9 @@ import pyarrow.compute as pc
 import pyogrio
 import shapely
 
+from . import archives
 from . import crs as crsmod
-from .errors import UnknownEncoding, UnreadableFile
+from .errors import ArchiveTooLarge, UnknownEncoding, UnreadableFile
 from .shapefile import Opener, ShapefileRecords
 
 BATCH_ROWS = 20_000
@@ -502,6 +503,7 @@ def _open_zip(path: Path, encoding: str | None, digests: bool) -> OGRSource:
             stem = Path(shps[0].filename).stem
             # only the shapefile's own parts, by base name (no path traversal)
             own = [m for m in members if Path(m.filename).stem == stem]
+            archives.check(archive, path.name, own)
             parts = {Path(m.filename).suffix.lower(): m for m in own}
             if all(m.filename.isascii() for m in own) and all(ext in parts for ext in SHAPEFILE_PARTS):
                 opened = _open_zip_in_place(path, archive, parts, encoding, digests)
@@ -509,7 +511,7 @@ def _open_zip(path: Path, encoding: str | None, digests: bool) -> OGRSource:
                     return opened
             tmp = tempfile.TemporaryDirectory(prefix="gridcity-import-")
             for member in own:
-                (Path(tmp.name) / Path(member.filename).name).write_bytes(archive.read(member))  # checks its CRC
+                archives.extract(archive, member, Path(tmp.name) / Path(member.filename).name)  # checks its CRC
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
         raise UnreadableFile(f"{path.name} is not a readable zip archive ({exc})", field="file",
                              rule="readable_zip") from None
@@ -526,7 +528,7 @@ def _open_zip_in_place(path: Path, archive: zipfile.ZipFile, parts: dict[str, zi
     dbf = parts[".dbf"]
     # Reading the .dbf to its end (the successful decode) checks its CRC; the other parts are read below.
     encoding, descriptors = _dbf_text(Path(dbf.filename).name, lambda: archive.open(dbf), encoding,
-                                      archive.read(parts[".cpg"]) if ".cpg" in parts else None)
+                                      _cpg(archive, parts.get(".cpg")))
     if _cut_field_names(descriptors, encoding):
         return None
     for ext, member in parts.items():
@@ -540,6 +542,14 @@ def _open_zip_in_place(path: Path, archive: zipfile.ZipFile, parts: dict[str, zi
                                     descriptors, encoding) if digests else None
     return OGRSource(f"/vsizip/{path}/{shp.filename}", None, encoding, name=Path(shp.filename).name,
                      records=records)
+
+
+def _cpg(archive: zipfile.ZipFile, member: zipfile.ZipInfo | None) -> bytes | None:
+    """A .cpg names an encoding: its first bytes are all there is to read."""
+    if member is None:
+        return None
+    with archive.open(member) as fh:
+        return fh.read(64)
 
 
 def _member_opener(path: Path, member: str) -> Opener:
@@ -589,7 +599,11 @@ class TableSource:
             import openpyxl
 
             try:
+                with zipfile.ZipFile(self.path) as archive:
+                    archives.check(archive, self.path.name)  # a workbook is a zip archive of XML
                 book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            except ArchiveTooLarge:
+                raise
             except Exception as exc:  # zip or XML damage inside the workbook
                 raise UnreadableFile(f"{self.path.name} is not a readable XLSX workbook ({exc})",
                                      field="file") from None

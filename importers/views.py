@@ -1,18 +1,17 @@
-"""``POST /api/imports/`` (multipart upload → a queued job) and ``GET /api/imports/{id}/`` (status,
-progress, summary, error report); ``GET /api/imports/{id}/errors.csv`` for a spreadsheet and, for an
-import run with ``qa``, ``GET /api/imports/{id}/qa.html``: the QA report as a page to read (its
-cells are on the map as the ``qa_cells`` layer, run ``import-{id}``)."""
+"""``POST /api/imports/`` (multipart upload → a job queued for a worker, never run in the request) and
+``GET /api/imports/{id}/`` (status, progress, summary, error report); ``GET /api/imports/{id}/errors.csv``
+for a spreadsheet and, for an import run with ``qa``, ``GET /api/imports/{id}/qa.html``: the QA report as
+a page to read (its cells are on the map as the ``qa_cells`` layer, run ``import-{id}``)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
-import tempfile
-import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -26,7 +25,7 @@ from layers.errors import BadParameter
 from layers.roles import ADMIN
 from layers.spreadsheets import safe_rows
 
-from . import jobs, kinds
+from . import jobs, kinds, uploads
 from .errors import FileTooLarge, JobNotFound, NoQAReport
 from .models import ImportJob
 from .qa import QAReport
@@ -41,12 +40,6 @@ FLAGS = ("dry_run", "retire_missing", "qa")
 def max_bytes() -> int:
     return int(getattr(settings, "GRIDCITY_IMPORT_MAX_BYTES", os.environ.get("GRIDCITY_IMPORT_MAX_BYTES",
                                                                               str(500 * 1024 * 1024))))
-
-
-def upload_dir() -> Path:
-    folder = Path(os.environ.get("GRIDCITY_IMPORT_DIR") or Path(tempfile.gettempdir()) / "gridcity-imports")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def describe(job: ImportJob) -> dict[str, object]:
@@ -64,20 +57,6 @@ def _qa(job: ImportJob) -> dict | None:
     """The QA report a finished job stored in its summary, if it computed one."""
     qa = (job.summary or {}).get("qa")
     return qa if isinstance(qa, dict) else None
-
-
-def _save(upload, suffix: str) -> Path:
-    """Store an upload in a folder of its own under its own base name, so that messages and the
-    summary name the file the user sent (``jobs.run`` removes the folder when the job ends)."""
-    folder = upload_dir() / uuid.uuid4().hex
-    folder.mkdir()
-    name = Path(upload.name or "").name
-    usable = name not in ("", ".", "..") and Path(name).suffix.lower() == suffix and len(name.encode()) <= 200
-    target = folder / (name if usable else f"upload{suffix}")  # a file name holds at most 255 bytes
-    with target.open("wb") as fh:
-        for chunk in upload.chunks():
-            fh.write(chunk)
-    return target
 
 
 class ImportList(APIView):
@@ -107,13 +86,13 @@ class ImportList(APIView):
         options.update({k: str(request.data.get(k, "")).lower() in ("1", "true", "yes", "on") for k in FLAGS})
         if request.FILES.get("mapping") is not None:
             mapping = request.FILES["mapping"]
-            options["mapping"] = str(_save(mapping, Path(mapping.name).suffix.lower() or ".json"))
+            options["mapping"] = str(uploads.save(mapping, Path(mapping.name).suffix.lower() or ".json"))
         if request.data.get("expected"):
             options["expected"] = params_int(request.data["expected"], "expected")
-        job = ImportJob.objects.create(kind=kind.name, file_name=upload.name, path=str(_save(upload, suffix)),
-                                       options=options, user=request.user)
-        jobs.submit(job)
-        job.refresh_from_db()
+        with transaction.atomic():
+            job = ImportJob.objects.create(kind=kind.name, file_name=upload.name,
+                                           path=str(uploads.save(upload, suffix)), options=options, user=request.user)
+            jobs.submit(job)
         return Response(describe(job), status=202)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)

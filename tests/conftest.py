@@ -261,3 +261,65 @@ def first_error(response: HttpResponse, status: int) -> dict:
 def error_of() -> Callable[[HttpResponse, int], dict]:
     """``error_of(response, status)``: the first error of a refused request, its status and shape checked."""
     return first_error
+
+
+class _TestConnector:
+    """procrastinate's Django connector on the test's own connection, reading JSON as procrastinate's
+    psycopg connector does (Django's connection reads jsonb as text, for its JSONField)."""
+
+    @staticmethod
+    def make() -> object:
+        import psycopg.types.json
+        from django.db import connection
+        from procrastinate.contrib.django.django_connector import DjangoConnector, wrap_exceptions
+
+        class Connector(DjangoConnector):
+            def _cursor(self) -> psycopg.Cursor:
+                connection.ensure_connection()
+                cur = connection.connection.cursor()
+                cur.adapters.register_loader("jsonb", psycopg.types.json.JsonbLoader)
+                cur.adapters.register_loader("json", psycopg.types.json.JsonLoader)
+                return cur
+
+            @wrap_exceptions()
+            def execute_query(self, query, **arguments):  # type: ignore[no-untyped-def]
+                with self._cursor() as cur:
+                    cur.execute(query, self._wrap_json(arguments))
+
+            @wrap_exceptions()
+            def execute_query_one(self, query, **arguments):  # type: ignore[no-untyped-def]
+                with self._cursor() as cur:
+                    cur.execute(query, self._wrap_json(arguments))
+                    return next(self._dictfetch(cur))
+
+            @wrap_exceptions()
+            def execute_query_all(self, query, **arguments):  # type: ignore[no-untyped-def]
+                with self._cursor() as cur:
+                    cur.execute(query, self._wrap_json(arguments))
+                    return list(self._dictfetch(cur))
+
+        return Connector()
+
+
+@pytest.fixture
+def run_jobs(db: None, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``run_jobs()``: procrastinate's worker runs every queued job (``wait=False``: until the queue is
+    empty), the real tasks on the real queue tables.
+
+    The worker runs under ``async_to_sync`` in the test's thread, on the test's connection, so it sees
+    the test's uncommitted rows (the test database cannot commit: the audit log refuses the TRUNCATE
+    that would clean up) and the tasks' thread-sensitive work runs in this thread too. Left out,
+    because the test has no other connection to give: LISTEN/NOTIFY (the worker polls), the middleware
+    closing Django's connection after each task (it would close the test's), and the periodic
+    deferrer (a test defers a periodic task itself, so that what runs does not depend on the clock)."""
+    from asgiref.sync import async_to_sync
+    from procrastinate.contrib.django import app
+
+    monkeypatch.setattr(app.periodic_registry, "periodic_tasks", {})
+
+    def run(**options: object) -> None:
+        with app.replace_connector(_TestConnector.make()):
+            async_to_sync(app.run_worker_async)(wait=False, listen_notify=False, install_signal_handlers=False,
+                                                task_middleware=[], **options)
+
+    return run

@@ -1,6 +1,6 @@
 """Tile request errors (each a 4xx with a JSON body naming the parameter)."""
 
-from layers.errors import BadParameter
+from layers.errors import BadParameter, GridcityError
 
 
 class BadTilePath(BadParameter):
@@ -13,3 +13,8 @@ class TileOutOfRange(BadParameter):
     """z outside 0–22, or x/y outside 0…2^z−1."""
 
     rule = "tile_range"
+
+
+class BuildNotFound(GridcityError):
+    status = 404
+    rule = "exists"

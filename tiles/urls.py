@@ -3,7 +3,10 @@ from django.urls import path, re_path
 from . import packages, views
 
 urlpatterns = [
-    path("api/offline-packages/<str:area>.mbtiles", packages.OfflinePackage.as_view(), name="offline-package"),
+    path("api/offline-packages/", packages.PackageBuilds.as_view(), name="offline-packages"),
+    path("api/offline-packages/builds/<int:pk>/", packages.PackageBuildDetail.as_view(), name="offline-package-build"),
+    path("api/offline-packages/builds/<int:pk>/package.mbtiles", packages.PackageDownload.as_view(),
+         name="offline-package-download"),
     path("api/offline-packages/<str:area>/version", packages.OfflinePackageVersion.as_view(),
          name="offline-package-version"),
     path("tiles/<str:names>.json", views.tilejson, name="tilejson"),

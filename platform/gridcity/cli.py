@@ -5,7 +5,8 @@
                                         owner-url: the owner role's, for migrations)
     gridcity migrate                    create or update the schema, as the owner role
     gridcity demo [--if-empty]          load the seeded demo district and the demo accounts
-    gridcity serve [--port 8000]        serve the platform (gunicorn)
+    gridcity serve [--port 8000]        serve the platform (gunicorn) with job workers beside it
+    gridcity worker [--once]            run background jobs (imports, offline packages, evaluation builds)
     gridcity tiles export --area CODE --layers a,b --zooms 12-18 OUT.mbtiles
                                         an offline package (MBTiles 1.3) for mobile clients
     gridcity tiles clear                drop every cached tile
@@ -17,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import Any, cast
 
 from gridding import cli as gridding_cli
 from importers import cli as importers_cli
@@ -101,8 +102,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_app_role()
     connections.close_all()  # gunicorn's workers open their own
     print(f"gridcity at http://{host}:{args.port}/  (API: /api/layers/, schema: /api/schema/)", flush=True)
-    os.execv(sys.executable, gunicorn_argv(args))
-    return 0  # pragma: no cover - execvp does not return
+    argv = gunicorn_argv(args)
+    if args.job_workers == 0:
+        os.execv(argv[0], argv)
+    from .processes import run_together
+
+    print(f"{args.job_workers} job worker(s) beside it; Ctrl-C stops all", flush=True)
+    worker = [sys.executable, "-m", "gridcity.cli", "worker"]
+    return run_together([argv, *[worker] * args.job_workers])
 
 
 def gunicorn_argv(args: argparse.Namespace) -> list[str]:
@@ -111,6 +118,20 @@ def gunicorn_argv(args: argparse.Namespace) -> list[str]:
     return [sys.executable, "-m", "gunicorn", "gridcity.wsgi:application", "--bind", f"{args.host}:{args.port}",
             "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
             "--access-logfile", "-", "--timeout", "120"]
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run procrastinate's worker on its own pooled connections (LISTEN/NOTIFY), one job at a time:
+    jobs are CPU-bound Python, so more workers are more processes, not threads."""
+    django_setup()
+    from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+
+    queues = [q for q in (args.queues or "").split(",") if q] or None
+    connector = cast(DjangoConnector, app.connector)  # the web process's: Django's connection, no LISTEN
+    with app.replace_connector(connector.get_worker_connector()):
+        app.run_worker(queues=queues, wait=not args.once, concurrency=1, name=f"gridcity-{os.getpid()}")
+    return 0
 
 
 def cmd_tiles(args: argparse.Namespace) -> int:
@@ -180,7 +201,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=int(os.environ.get("GRIDCITY_WORKERS", "3")))
     serve.add_argument("--threads", type=int, default=int(os.environ.get("GRIDCITY_THREADS", "4")),
                        help="threads per worker (a browser keeps idle connections open)")
+    serve.add_argument("--job-workers", type=int, default=int(os.environ.get("GRIDCITY_JOB_WORKERS", "1")),
+                       help="job worker processes started beside the web server (0: none, run `gridcity worker`)")
     serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run background jobs (imports, offline packages, evaluation builds)")
+    worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
+    worker.add_argument("--queues", help="comma-separated queues to take jobs from (default: all)")
+    worker.set_defaults(func=cmd_worker)
     tiles = sub.add_parser("tiles", help="vector tiles: offline packages, cache").add_subparsers(
         dest="action", required=True)
     export = tiles.add_parser("export", help="write an MBTiles offline package")

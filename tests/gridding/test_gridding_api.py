@@ -25,6 +25,17 @@ def ok(response, status: int = 200) -> dict:
     return response.json()
 
 
+def built(client, run_jobs, **data: str) -> dict:
+    """POST a build (202, queued), let the worker run it, and return its report as the build's GET shows it."""
+    queued = ok(client.post(API + "evaluation-grids/build/", data, format="json"), 202)
+    assert queued["status"] == "queued" and queued["report"] is None, queued
+    run_jobs()
+    done = ok(client.get(queued["url"]))
+    assert done["status"] == "done", done
+    assert done["progress"]["steps_done"] == done["progress"]["steps_total"] == 3
+    return done["report"]
+
+
 def refused(response, status: int, rule: str) -> dict:
     assert response.status_code == status, response.content
     body = response.json()
@@ -68,9 +79,9 @@ def test_roles_jurisdiction_and_bad_parameters(gcity) -> None:
     refused(gcity.clients["gplanner"].post(API + "rounds/", {"area": "320983009"}, format="json"), 404, "exists")
 
 
-def test_build_keeps_every_constraint_and_is_stable(gcity) -> None:
+def test_build_keeps_every_constraint_and_is_stable(gcity, run_jobs) -> None:
     planner = gcity.clients["gplanner"]
-    report = ok(planner.post(API + "evaluation-grids/build/", {}, format="json"))
+    report = built(planner, run_jobs)
     assert report["built"] >= 8 and report["kept"] == 0
     grids = list(EvaluationGrid.objects.order_by("code"))
     members = [m for g in grids for m in g.members]
@@ -84,14 +95,14 @@ def test_build_keeps_every_constraint_and_is_stable(gcity) -> None:
             assert 0.5e6 <= g.area_m2 <= 3e6 and g.flags == "" and g.geom.num_geom == 1 and len(g.geom[0]) == 1
     assert AuditEntry.objects.filter(table_name="gridding_evaluationgrid", actor="gplanner", action="INSERT").exists()
 
-    again = ok(planner.post(API + "evaluation-grids/build/", {}, format="json"))
+    again = built(planner, run_jobs)
     assert again["kept"] == len(grids) and again["built"] == 0
     # one unit grid changes: only its evaluation grid is regrouped, every other keeps its code and members
     changed = grids[0].members[0]
     grid = UnitGrid.objects.get(code=changed)
     grid.geom = Polygon(list(reversed(grid.geom[0].coords)), srid=4490)  # same shape, other vertex order
     grid.save()
-    third = ok(planner.post(API + "evaluation-grids/build/", {}, format="json"))
+    third = built(planner, run_jobs)
     assert third["retired"] == [grids[0].code] and third["kept"] == len(grids) - 1 and third["built"] >= 1
     after = {g.code: g.members for g in EvaluationGrid.objects.all()}
     assert all(after[g.code] == g.members for g in grids[1:])
@@ -100,9 +111,9 @@ def test_build_keeps_every_constraint_and_is_stable(gcity) -> None:
     assert sorted(m for ms in after.values() for m in ms) == sorted(gcity.grids)
 
 
-def test_move_a_unit_grid_to_a_neighbour_with_the_same_checks(gcity) -> None:
+def test_move_a_unit_grid_to_a_neighbour_with_the_same_checks(gcity, run_jobs) -> None:
     planner = gcity.clients["gplanner"]
-    ok(planner.post(API + "evaluation-grids/build/", {"area": WEST}, format="json"))
+    built(planner, run_jobs, area=WEST)
     by_member = {m: g for g in EvaluationGrid.objects.all() for m in g.members}
     pairs = []
     for code, (i, j) in gcity.grids.items():
@@ -130,9 +141,9 @@ def test_move_a_unit_grid_to_a_neighbour_with_the_same_checks(gcity) -> None:
             "code_format")
 
 
-def test_sampling_rounds_reproducible_non_repeating_exported(gcity) -> None:
+def test_sampling_rounds_reproducible_non_repeating_exported(gcity, run_jobs) -> None:
     planner = gcity.clients["gplanner"]
-    ok(planner.post(API + "evaluation-grids/build/", {}, format="json"))
+    built(planner, run_jobs)
     refused(planner.post(API + "rounds/", {"city_class": 5}, format="json"), 400, "city_class")
     refused(planner.post(API + "rounds/", {"city_class": "x"}, format="json"), 400, "city_class")
     first = ok(planner.post(API + "rounds/", {"city_class": 1, "seed": 11, "points_per_grid": 4}, format="json"), 201)
@@ -206,7 +217,7 @@ def test_fishnet_and_zone_bad_input(gcity) -> None:
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "zone_type"
 
 
-def test_gridding_layers_are_in_the_registry_and_in_vector_tiles(gcity) -> None:
+def test_gridding_layers_are_in_the_registry_and_in_vector_tiles(gcity, run_jobs) -> None:
     import gzip
     import math
 
@@ -214,7 +225,7 @@ def test_gridding_layers_are_in_the_registry_and_in_vector_tiles(gcity) -> None:
 
     planner = gcity.clients["gplanner"]
     ok(planner.post(API + "topology/", {}, format="json"))
-    ok(planner.post(API + "evaluation-grids/build/", {}, format="json"))
+    built(planner, run_jobs)
     ok(planner.post(API + "rounds/", {"city_class": 3, "seed": 1}, format="json"), 201)
     made = ok(planner.post(API + "fishnets/", {"shape": "square", "size": 500, "layer": "unit_grids"},
                            format="json"), 201)
@@ -234,3 +245,22 @@ def test_gridding_layers_are_in_the_registry_and_in_vector_tiles(gcity) -> None:
     for name in ("evaluation_grids", "zone_areas", "evaluation_points", "sampling_grids", "fishnet_cells"):
         assert tile.get(name, {}).get("features"), name
     assert made["cells"] > 0
+
+
+def test_a_build_is_queued_once_per_area_and_shown_to_its_owner(gcity, run_jobs) -> None:
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from gridding.models import EvaluationBuildJob
+
+    planner = gcity.clients["gplanner"]
+    first = ok(planner.post(API + "evaluation-grids/build/", {"area": WEST}, format="json"), 202)
+    assert not EvaluationGrid.objects.exists()  # nothing built in the request
+    again = ok(planner.post(API + "evaluation-grids/build/", {"area": WEST}, format="json"), 202)
+    assert again["id"] == first["id"]  # one waiting build per area
+    queued = ProcrastinateJob.objects.get(pk=EvaluationBuildJob.objects.get(pk=first["id"]).queue_job)
+    assert (queued.task_name, queued.queue_name, queued.lock) == ("gridding.build_evaluation_grids", "gridding",
+                                                                   "gridding.evaluation-build")
+    refused(gcity.clients["gplanner_east"].get(first["url"]), 404, "exists")
+    run_jobs()
+    assert ok(planner.get(first["url"]))["report"]["built"] >= 1
+    assert EvaluationGrid.objects.filter(street_id=WEST).exists()

@@ -93,13 +93,13 @@ def test_a_layer_another_session_holds_keeps_its_indexes(city, tmp_path):
     does not wait for its lock — nor deadlock with it — but inserts with the indexes kept."""
     import psycopg
 
-    from importers import jobs
+    from jobs.progress import conninfo
 
     Component.objects.all().delete()
     before = indexes("layers_component")
     path = tmp_path / "census.gpkg"
     frame().to_file(path, driver="GPKG", engine="pyogrio")
-    with psycopg.connect(jobs._conninfo()) as reader:
+    with psycopg.connect(conninfo()) as reader:
         reader.execute("SELECT count(*) FROM layers_component").fetchone()  # holds ACCESS SHARE until it ends
         assert load.run("components", path, city.users["admin"]).counts.inserted == len(SAMPLE)
         reader.rollback()

@@ -1,34 +1,32 @@
-"""The import job runners (importers/jobs.py): the ``worker`` runner queues and ``gridcity import-worker``
-runs; jobs are claimed oldest first; progress counts the rows read and is written live on a connection of
-its own; the ``thread`` runner waits for the upload to commit; the command line."""
+"""Imports as procrastinate jobs (importers/jobs.py, importers/tasks.py): an upload queues a job and
+nothing runs in the request; a worker runs it as the user who uploaded; progress counts the rows read
+and is written live on a connection of its own; a job whose worker died is failed with the reason and
+its upload deleted; old uploads are swept; ``gridcity worker`` runs procrastinate's worker."""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import psycopg
 import pytest
 from django.db import connection
 from import_files import EXPECTED_GRID, SAMPLE, frame, upload
 from import_files import write_csv as write_table
+from procrastinate.contrib.django.models import ProcrastinateJob
 from test_importers_components import HEADER, PLANTED
 
 from audit.models import AuditEntry
 from gridcity import cli as gridcity_cli
-from importers import cli, jobs
+from importers import jobs, tasks
 from importers.models import ImportJob
+from jobs import progress as progress_module
+from jobs import recovery
+from jobs.tasks import recover_stalled
 from layers.models import Component
 
 CODES = [row[0] for row in SAMPLE]
-
-
-@pytest.fixture
-def keep_test_connection(monkeypatch) -> None:
-    """``work()`` begins each round with ``close_old_connections()``, which closes a connection left inside a
-    transaction: in a worker process there is none, but here it is the test's own (pytest-django's ``db``),
-    so that one call is left out. Everything else runs as in ``gridcity import-worker``."""
-    monkeypatch.setattr(jobs, "close_old_connections", lambda: None)
 
 
 def census(tmp_path: Path) -> Path:
@@ -37,33 +35,31 @@ def census(tmp_path: Path) -> Path:
     return path
 
 
-def queued(user, name: str, status: str = ImportJob.QUEUED, **values) -> ImportJob:
-    values.setdefault("path", f"/nonexistent/{name}")
-    return ImportJob.objects.create(kind="components", file_name=name, user=user, status=status, **values)
+def queue_row(job: ImportJob) -> ProcrastinateJob:
+    return ProcrastinateJob.objects.get(pk=job.queue_job)
 
 
-# --- the worker runner ------------------------------------------------------------------------------------
+# --- queued in the request, run by a worker ---------------------------------------------------------------
 
 
-def test_worker_runner_queues_and_work_runs_the_job(city, tmp_path, settings, uploads, keep_test_connection,
-                                                    django_capture_on_commit_callbacks, monkeypatch):
-    settings.GRIDCITY_IMPORT_RUNNER = "worker"
+def test_an_upload_is_queued_and_a_worker_runs_it(city, tmp_path, uploads, run_jobs):
     path = census(tmp_path)
     admin = city.clients["admin"]
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = upload(admin, path, kind="components")
+    response = upload(admin, path, kind="components")
     assert response.status_code == 202, response.json()
     body = response.json()
     assert body["status"] == "queued"
     assert body["progress"] == {"rows_done": 0, "rows_total": None}
     assert body["summary"] is None and body["started_at"] is None and body["finished_at"] is None
-    assert callbacks == []  # nothing in the web process will run it
-    assert not Component.objects.filter(code__in=CODES).exists()
+    assert not Component.objects.filter(code__in=CODES).exists()  # nothing ran in the request
     job = ImportJob.objects.get(pk=body["id"])
+    queued = queue_row(job)
+    assert (queued.task_name, queued.queue_name, queued.args, queued.status) == (
+        "importers.import_file", "imports", {"job_id": job.pk}, "todo")
     kept = Path(job.path)
     assert kept.parent.parent == uploads and kept.name == path.name and kept.read_bytes() == path.read_bytes()
 
-    assert jobs.work(once=True) == 0
+    run_jobs()
 
     detail = admin.get(body["url"]).json()
     assert detail["status"] == "done", detail
@@ -77,147 +73,80 @@ def test_worker_runner_queues_and_work_runs_the_job(city, tmp_path, settings, up
     bulk = AuditEntry.objects.get(table_name="layers_component", action="INSERT", row_id="*")
     assert (bulk.actor, bulk.after["rows"]) == ("admin1", len(SAMPLE))
     assert not kept.exists() and list(uploads.iterdir()) == []
+    assert queue_row(job).status == "succeeded"
 
-    # A second round finds nothing to claim and runs nothing.
-    ran = []
-    monkeypatch.setattr(jobs, "run", ran.append)
-    assert jobs.work(once=True) == 0
-    assert ran == []
-    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.DONE
+    # The worker again finds nothing to run; a finished record is never run twice.
+    run_jobs()
+    assert jobs.run(job.pk).finished_at == ImportJob.objects.get(pk=job.pk).finished_at
 
 
-def test_worker_job_with_an_unreadable_file_fails_and_stores_nothing(city, tmp_path, settings, uploads,
-                                                                      keep_test_connection):
-    settings.GRIDCITY_IMPORT_RUNNER = "worker"
+def test_a_job_with_an_unreadable_file_fails_and_stores_nothing(city, tmp_path, imported, uploads):
     path = tmp_path / "census.zip"
     path.write_bytes(b"PK\x03\x04 but the rest of the archive is missing")
     before = set(Component.objects.values_list("code", "updated_at"))
-    body = upload(city.clients["admin"], path, kind="components").json()
-    assert body["status"] == "queued"
-
-    assert jobs.work(once=True) == 0
-
-    detail = city.clients["admin"].get(body["url"]).json()
+    detail = imported(city.clients["admin"], path, kind="components")
     assert detail["status"] == "failed", detail
     failure = detail["failure"]
     assert failure["errors"][0]["rule"] == "readable_zip" and failure["errors"][0]["field"] == "file"
-    assert "is not a readable zip archive" in failure["detail"]
+    assert failure["detail"].startswith("census.zip ") and "is not a readable zip archive" in failure["detail"]
     assert detail["summary"] is None and detail["progress"]["rows_done"] == 0
     assert detail["finished_at"]
     assert set(Component.objects.values_list("code", "updated_at")) == before
     assert list(uploads.iterdir()) == []
 
 
-def test_failure_message_names_the_uploaded_file(city, tmp_path, settings, uploads, keep_test_connection):
-    settings.GRIDCITY_IMPORT_RUNNER = "worker"
-    path = tmp_path / "census.zip"
-    path.write_bytes(b"not a zip at all")
-    body = upload(city.clients["admin"], path, kind="components").json()
-    jobs.work(once=True)
-    failure = city.clients["admin"].get(body["url"]).json()["failure"]
-    assert failure["detail"].startswith("census.zip "), failure["detail"]
+def test_a_job_that_breaks_unexpectedly_fails_with_the_reason(city, tmp_path, imported, uploads, monkeypatch):
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(jobs.load, "run", explode)
+    detail = imported(city.clients["admin"], census(tmp_path), kind="components")
+    assert detail["status"] == "failed"
+    assert detail["failure"]["errors"][0]["rule"] == "internal"
+    assert "RuntimeError: disk on fire" in detail["failure"]["detail"]
+    assert list(uploads.iterdir()) == []
 
 
-def test_a_job_whose_progress_connection_fails_still_runs(city, tmp_path, settings, uploads,
-                                                          keep_test_connection, monkeypatch, caplog):
-    """E.g. the server's connection limit is reached: the worker's own connection works, a second one (for
-    live progress) does not. The import runs without live progress instead of leaving the job "running"."""
-    settings.GRIDCITY_IMPORT_RUNNER = "worker"
-    body = upload(city.clients["admin"], census(tmp_path), kind="components").json()
-    # a port nothing listens on: connecting fails at once, as "too many clients" would
-    monkeypatch.setattr(jobs, "_conninfo", lambda: "host=127.0.0.1 port=1 connect_timeout=2")
-    jobs.work(once=True)
-    job = ImportJob.objects.get(pk=body["id"])
-    assert job.status == ImportJob.DONE, job.status
-    assert job.rows_done == len(CODES)
-    assert "no live progress" in caplog.text
-    assert not Path(job.path).exists()
-
-
-def test_import_worker_command_runs_what_is_queued(city, tmp_path, settings, uploads, keep_test_connection):
-    settings.GRIDCITY_IMPORT_RUNNER = "worker"
-    body = upload(city.clients["admin"], census(tmp_path), kind="components").json()
-    args = gridcity_cli.parser().parse_args(["import-worker", "--once"])
-    assert args.func is cli.cmd_worker and args.once is True
-    assert gridcity_cli.parser().parse_args(["import-worker"]).once is False
-    assert gridcity_cli.main(["import-worker", "--once"]) == 0
-    assert ImportJob.objects.get(pk=body["id"]).status == ImportJob.DONE
-    assert Component.objects.filter(code__in=CODES).count() == len(CODES)
-
-
-# --- claiming ---------------------------------------------------------------------------------------------
-
-
-def test_claim_takes_the_oldest_queued_job_and_marks_it_running(city):
-    admin = city.users["admin"]
-    finished = queued(admin, "done.csv", ImportJob.DONE)
-    failed = queued(admin, "failed.csv", ImportJob.FAILED)
-    first, second = queued(admin, "a.csv"), queued(admin, "b.csv")
-    assert first.pk < second.pk
-
-    claimed = jobs.claim()
-    assert claimed is not None and claimed.pk == first.pk
-    assert claimed.status == ImportJob.RUNNING and claimed.started_at is not None
-    stored = {j.pk: j.status for j in ImportJob.objects.all()}
-    assert stored == {finished.pk: ImportJob.DONE, failed.pk: ImportJob.FAILED, first.pk: ImportJob.RUNNING,
-                      second.pk: ImportJob.QUEUED}
-    assert ImportJob.objects.get(pk=first.pk).started_at == claimed.started_at
-
-    again = jobs.claim()
-    assert again is not None and again.pk == second.pk
-    assert ImportJob.objects.get(pk=second.pk).status == ImportJob.RUNNING
-    assert jobs.claim() is None  # running, done and failed jobs are never claimed
-
-
-def test_work_runs_every_queued_job_in_id_order(city, tmp_path, keep_test_connection, monkeypatch):
-    admin = city.users["admin"]
-    ids = [queued(admin, f"{n}.gpkg").pk for n in ("a", "b", "c")]
-    order = []
-
-    def record(job: ImportJob) -> ImportJob:
-        order.append((job.pk, ImportJob.objects.get(pk=job.pk).status))
-        job.status = ImportJob.DONE
-        job.save(update_fields=["status"])
-        return job
-
-    monkeypatch.setattr(jobs, "run", record)
-    assert jobs.work(once=True) == 0
-    assert order == [(pk, ImportJob.RUNNING) for pk in ids]
+def test_several_queued_imports_all_run_in_order(city, tmp_path, uploads, run_jobs, monkeypatch):
+    order: list[int] = []
+    real = jobs._import
+    monkeypatch.setattr(jobs, "_import", lambda job: (order.append(job.pk), real(job)))
+    ids = [upload(city.clients["admin"], census(tmp_path), kind="components").json()["id"] for _ in range(3)]
+    run_jobs()
+    assert order == ids
+    assert [ImportJob.objects.get(pk=i).status for i in ids] == ["done"] * 3
 
 
 # --- progress ---------------------------------------------------------------------------------------------
 
 
-def test_run_reports_every_row_read_as_progress(city, tmp_path, settings, monkeypatch):
-    settings.GRIDCITY_IMPORT_RUNNER = "inline"
+def test_progress_counts_every_row_read(city, tmp_path, imported, monkeypatch):
     calls: list[int] = []
 
-    class Recording(jobs._Progress):
+    class Recording(progress_module.Progress):
         def __call__(self, rows: int) -> None:
             calls.append(rows)
             super().__call__(rows)
 
-    monkeypatch.setattr(jobs, "_Progress", Recording)
+    monkeypatch.setattr(jobs, "Progress", Recording)
     path = write_table(tmp_path / "planted.csv", HEADER, PLANTED)
-    job = queued(city.users["admin"], "planted.csv", path=str(path), options={"crs": "EPSG:4490"})
-
-    jobs.run(job)
-
+    detail = imported(city.clients["admin"], path, kind="components", crs="EPSG:4490")
     assert calls and sum(calls) == len(PLANTED)
-    stored = ImportJob.objects.get(pk=job.pk)
-    assert stored.status == ImportJob.DONE, stored.error
+    assert detail["status"] == "done", detail["failure"]
     # rejected rows were read too: progress counts rows read, not rows stored
-    assert (stored.summary["inserted"], stored.summary["rejected"]) == (2, 10)
-    assert stored.rows_done == stored.rows_total == len(PLANTED)
-    assert not path.exists()
+    assert (detail["summary"]["inserted"], detail["summary"]["rejected"]) == (2, 10)
+    assert detail["progress"] == {"rows_done": len(PLANTED), "rows_total": len(PLANTED)}
 
 
-def test_inline_runner_writes_no_live_progress():
-    progress = jobs._Progress(ImportJob(pk=1), live=False)
-    progress(4)
-    progress(6)
-    assert progress.conn is None and progress.done == 10
-    progress.close()
+def test_a_job_whose_progress_connection_fails_still_runs(city, tmp_path, imported, monkeypatch, caplog):
+    """E.g. the server's connection limit is reached: the worker's own connection works, a second one (for
+    live progress) does not. The import runs without live progress instead of failing."""
+    # a port nothing listens on: connecting fails at once, as "too many clients" would
+    monkeypatch.setattr(progress_module, "conninfo", lambda: "host=127.0.0.1 port=1 connect_timeout=2")
+    detail = imported(city.clients["admin"], census(tmp_path), kind="components")
+    assert detail["status"] == "done", detail
+    assert detail["progress"]["rows_done"] == len(CODES)
+    assert "no live progress" in caplog.text
 
 
 @pytest.fixture
@@ -229,7 +158,7 @@ def committed_job(db, superuser_conninfo):
     committed user, whose insert would leave committed audit entries behind. So the row is inserted with
     ``session_replication_role = replica`` (no foreign-key check; the cluster's superuser only) and
     deleted afterwards."""
-    with psycopg.connect(jobs._conninfo(), autocommit=True) as conn:
+    with psycopg.connect(progress_module.conninfo(), autocommit=True) as conn:
         # the live writer must reach the database the tests run on (never the development one)
         assert conn.info.dbname == connection.settings_dict["NAME"]
     with psycopg.connect(superuser_conninfo, autocommit=True) as conn:
@@ -242,7 +171,7 @@ def committed_job(db, superuser_conninfo):
     try:
         yield job_id
     finally:
-        with psycopg.connect(jobs._conninfo(), autocommit=True) as conn:
+        with psycopg.connect(progress_module.conninfo(), autocommit=True) as conn:
             conn.execute("DELETE FROM importers_importjob WHERE id = %s", [job_id])
 
 
@@ -251,7 +180,7 @@ def test_live_progress_writes_rows_done_on_its_own_connection(committed_job, mon
         return ImportJob.objects.filter(pk=committed_job).values_list("rows_done", flat=True).get()
 
     assert seen() == 0
-    progress = jobs._Progress(ImportJob(pk=committed_job), live=True)
+    progress = progress_module.Progress(ImportJob(pk=committed_job), "rows_done")
     try:
         assert progress.conn is not None and progress.conn.autocommit
         progress(5)
@@ -260,7 +189,7 @@ def test_live_progress_writes_rows_done_on_its_own_connection(committed_job, mon
         progress(7)
         assert progress.done == 12
         assert seen() == 5, "written again within PROGRESS_SECONDS"
-        monkeypatch.setattr(jobs, "PROGRESS_SECONDS", 0.0)
+        monkeypatch.setattr(progress_module, "PROGRESS_SECONDS", 0.0)
         progress(3)
         assert seen() == 15
     finally:
@@ -268,60 +197,92 @@ def test_live_progress_writes_rows_done_on_its_own_connection(committed_job, mon
     assert progress.conn.closed
 
 
-# --- the thread runner ------------------------------------------------------------------------------------
+# --- a worker that died -----------------------------------------------------------------------------------
 
 
-def test_thread_runner_drains_the_queue_only_after_the_upload_commits(city, tmp_path, settings, uploads,
-                                                                        keep_test_connection, monkeypatch,
-                                                                        django_capture_on_commit_callbacks):
-    settings.GRIDCITY_IMPORT_RUNNER = "thread"
-    started: list[SimpleNamespace] = []
-
-    def thread(**kwargs: object) -> SimpleNamespace:
-        # Recorded, not started: a real thread has a connection of its own, which cannot see this
-        # test's uncommitted job.
-        t = SimpleNamespace(**kwargs)
-        t.start = lambda: started.append(t)
-        return t
-
-    monkeypatch.setattr(jobs, "threading", SimpleNamespace(Thread=thread))
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        body = upload(city.clients["admin"], census(tmp_path), kind="components").json()
-        assert body["status"] == "queued"
-    assert len(callbacks) == 1 and started == []  # nothing starts before the commit
-
-    callbacks[0]()
-    assert [(t.target, t.daemon) for t in started] == [(jobs._drain, True)]
-
-    # What the thread runs: the queue, then its connection is closed (the test's own is kept open here).
-    closed: list[bool] = []
-    monkeypatch.setattr(jobs, "connection", SimpleNamespace(close=lambda: closed.append(True)))
-    started[0].target()
-    assert closed == [True]
-    job = ImportJob.objects.get(pk=body["id"])
-    assert job.status == ImportJob.DONE and job.rows_done == len(SAMPLE)
-    assert Component.objects.filter(code__in=CODES).count() == len(CODES)
+def dead_worker_took(job: ImportJob) -> None:
+    """What a worker killed mid-import leaves behind: its queue job ``doing``, owned by a worker whose
+    last heartbeat is an hour old, and the record ``running``."""
+    with connection.cursor() as cur:
+        cur.execute("INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour')"
+                    " RETURNING id")
+        worker = cur.fetchone()[0]
+        cur.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
+                    [worker, job.queue_job])
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.RUNNING)
 
 
-def test_drain_closes_its_connection_even_when_a_job_breaks(city, keep_test_connection, monkeypatch):
-    queued(city.users["admin"], "a.gpkg")
-    closed: list[bool] = []
-    monkeypatch.setattr(jobs, "connection", SimpleNamespace(close=lambda: closed.append(True)))
+def test_a_job_whose_worker_died_is_failed_with_the_reason_and_its_upload_deleted(city, tmp_path, uploads,
+                                                                                   run_jobs):
+    admin = city.clients["admin"]
+    killed = ImportJob.objects.get(pk=upload(admin, census(tmp_path), kind="components").json()["id"])
+    dead_worker_took(killed)
+    waiting = ImportJob.objects.get(pk=upload(admin, census(tmp_path), kind="components").json()["id"])
+    assert Path(killed.path).exists() and Path(waiting.path).exists()
 
-    def explode(job: ImportJob) -> ImportJob:
-        raise RuntimeError("boom")
+    recover_stalled.defer(timestamp=int(time.time()))
+    run_jobs(queues=["maintenance"])
 
-    monkeypatch.setattr(jobs, "run", explode)
-    with pytest.raises(RuntimeError):
-        jobs._drain()
-    assert closed == [True]
+    assert queue_row(killed).status == "failed"
+    detail = admin.get(f"/api/imports/{killed.pk}/").json()
+    assert detail["status"] == "failed" and detail["finished_at"]
+    assert detail["failure"]["detail"] == recovery.STOPPED
+    assert not Path(killed.path).exists() and not Path(killed.path).parent.exists()
+    # the job still waiting for a worker is left alone, and runs
+    assert ImportJob.objects.get(pk=waiting.pk).status == "queued" and Path(waiting.path).exists()
+    run_jobs()
+    assert ImportJob.objects.get(pk=waiting.pk).status == "done"
+    # the failed job is not run again, though its upload's queue row were retried
+    assert ImportJob.objects.get(pk=killed.pk).status == "failed"
 
 
-def test_a_very_long_chinese_file_name_is_stored_under_a_short_one(city, tmp_path, settings, uploads):
+def test_a_record_whose_queue_job_is_gone_is_failed(city, tmp_path, uploads):
+    job = ImportJob.objects.get(pk=upload(city.clients["admin"], census(tmp_path), kind="components").json()["id"])
+    ProcrastinateJob.objects.filter(pk=job.queue_job)._raw_delete(using="default")
+    assert [r.pk for r in recovery.fail_abandoned()] == [job.pk]
+    assert ImportJob.objects.get(pk=job.pk).status == "failed" and not Path(job.path).exists()
+    assert recovery.fail_abandoned() == []
+
+
+def test_the_sweep_deletes_old_uploads_no_unfinished_job_holds(city, tmp_path, uploads, settings):
+    settings.GRIDCITY_UPLOAD_RETENTION_HOURS = 1
+    job = ImportJob.objects.get(pk=upload(city.clients["admin"], census(tmp_path), kind="components").json()["id"])
+    held = Path(job.path).parent
+    stray, fresh = uploads / "stray", uploads / "fresh"
+    for folder in (stray, fresh):
+        folder.mkdir()
+        (folder / "left.zip").write_bytes(b"x")
+    old = time.time() - 2 * 3600
+    for folder in (held, stray):
+        os.utime(folder, (old, old))
+    assert tasks._sweep() == 1
+    assert sorted(p.name for p in uploads.iterdir()) == sorted([held.name, "fresh"])
+
+
+# --- the command line -------------------------------------------------------------------------------------
+
+
+def test_the_worker_command_runs_procrastinates_worker_on_its_own_connections(monkeypatch):
+    """(The worker itself is not started here: on its own connections it could not see this test's rows.)"""
+    from procrastinate.contrib.django import procrastinate_app
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+    from procrastinate.psycopg_connector import PsycopgConnector
+
+    app = procrastinate_app.current_app
+    ran: list[tuple[object, dict]] = []
+    monkeypatch.setattr(app, "run_worker", lambda **kwargs: ran.append((app.connector, kwargs)))
+    assert gridcity_cli.main(["worker", "--once", "--queues", "imports,packages"]) == 0
+    connector, kwargs = ran[0]
+    assert isinstance(connector, PsycopgConnector)  # a pool of its own, with LISTEN/NOTIFY
+    assert kwargs["wait"] is False and kwargs["queues"] == ["imports", "packages"] and kwargs["concurrency"] == 1
+    assert isinstance(app.connector, DjangoConnector)  # the web process defers on Django's connection again
+    assert gridcity_cli.parser().parse_args(["worker"]).once is False
+
+
+def test_a_very_long_chinese_file_name_is_stored_under_a_short_one(city, tmp_path, uploads):
     """Django keeps 255 characters of a name; a file system takes 255 bytes (85 CJK characters)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    settings.GRIDCITY_IMPORT_RUNNER = "worker"
     name = "部件普查" * 25 + ".gpkg"  # 100 characters, 305 bytes
     content = census(tmp_path).read_bytes()
     response = city.clients["admin"].post("/api/imports/", {"file": SimpleUploadedFile(name, content),
@@ -330,3 +291,18 @@ def test_a_very_long_chinese_file_name_is_stored_under_a_short_one(city, tmp_pat
     assert response.status_code == 202 and body["file"] == name
     kept = Path(ImportJob.objects.get(pk=body["id"]).path)
     assert kept.name == "upload.gpkg" and kept.read_bytes() == content
+
+
+def test_old_queue_rows_are_removed_the_records_stay(city, tmp_path, imported, run_jobs):
+    from jobs.tasks import remove_old_queue_rows
+
+    detail = imported(city.clients["admin"], census(tmp_path), kind="components")
+    job = ImportJob.objects.get(pk=detail["id"])
+    with connection.cursor() as cur:  # finished long ago, as the nightly task finds it
+        cur.execute("UPDATE procrastinate_events SET at = now() - interval '30 days' WHERE job_id = %s",
+                    [job.queue_job])
+    remove_old_queue_rows.defer(timestamp=int(time.time()))
+    run_jobs(queues=["maintenance"])
+    assert not ProcrastinateJob.objects.filter(pk=job.queue_job).exists()
+    assert city.clients["admin"].get(detail["url"]).json()["status"] == "done"
+    assert recovery.fail_abandoned() == []  # a finished record is never failed for its queue row being gone

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from import_files import SAMPLE, frame, upload, write_csv
+from import_files import SAMPLE, frame, write_csv
 from tile_helpers import decode, tile_of
 from tile_helpers import get_tile as tile_response
 
@@ -46,10 +46,9 @@ def key(layers: str, tile: tuple[int, int, int], jurisdiction: str = "") -> tupl
     return (tuple(layers.split(",")), jurisdiction, *tile)
 
 
-def test_an_import_adding_a_component_refreshes_the_tiles_over_it(city, tmp_path, settings, uploads):
-    """Through the API (inline runner): the plain, composite and street user's tiles over the new row are
+def test_an_import_adding_a_component_refreshes_the_tiles_over_it(city, tmp_path, imported):
+    """Through the API (run by the job worker): the plain, composite and street user's tiles over the new row are
     rebuilt with it; the tile over the east street is not touched."""
-    settings.GRIDCITY_IMPORT_RUNNER = "inline"
     admin, surveyor = city.clients["admin"], city.clients["surveyor"]
     near = [tile_of(*NEAR, z) for z in (16, 18)]
     assert near == [tile_of(*OLD, z) for z in (16, 18)]
@@ -66,7 +65,7 @@ def test_an_import_adding_a_component_refreshes_the_tiles_over_it(city, tmp_path
     assert touched | {key("components", east)} <= cached_keys()
 
     path = write_csv(tmp_path / "added.csv", HEADER, [[ADDED, "新井盖", "破损", *NEAR]])
-    body = upload(admin, path, kind="components", crs="EPSG:4490").json()
+    body = imported(admin, path, kind="components", crs="EPSG:4490")
     assert body["status"] == "done" and body["summary"]["inserted"] == 1, body
 
     keys = cached_keys()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from tile_helpers import error_of, get_tile, tile_of
+from tile_helpers import get_tile, tile_of
 
 from audit.models import AuditEntry
 from layers.models import Component
@@ -32,7 +32,7 @@ def component(geometry: dict, **properties: object) -> dict:
 POINT = {"type": "Point", "coordinates": [120.46, 33.14]}
 
 
-def test_a_nul_character_in_a_filter_is_400_on_features_tiles_and_audit(city) -> None:
+def test_a_nul_character_in_a_filter_is_400_on_features_tiles_and_audit(city, error_of) -> None:
     admin = city.clients["admin"]
     refused(admin.get(FEATURES + "?name=a%00b"), 400, "name", "no_nul")
     refused(admin.get("/api/layers/roads/features/?name=%00"), 400, "name", "no_nul")

@@ -85,10 +85,10 @@ def test_the_parents_named_are_locked_until_the_statement_commits(city) -> None:
     the migrations, so the other session sees them.)"""
     import psycopg
 
-    from importers import jobs
+    from jobs.progress import conninfo
 
     def lockable(code: str) -> bool:
-        with psycopg.connect(jobs._conninfo()) as other:
+        with psycopg.connect(conninfo()) as other:
             try:
                 other.execute("SELECT 1 FROM layers_componentclass WHERE code = %s FOR UPDATE NOWAIT", [code])
             except psycopg.errors.LockNotAvailable:

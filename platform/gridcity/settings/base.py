@@ -78,9 +78,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_gis",
     "drf_spectacular",
+    "procrastinate.contrib.django",
     "accounts",
     "audit",
     "layers",
+    "jobs",
     "tiles",
     "importers",
     "gridding",
@@ -219,6 +221,24 @@ GRIDCITY_CITY_CLASS = int(os.environ.get("GRIDCITY_CITY_CLASS", "2"))
 GRIDCITY_PACKAGE_DIR = os.environ.get("GRIDCITY_PACKAGE_DIR", str(Cluster.default().home / "packages"))
 GRIDCITY_PACKAGE_ZOOMS = os.environ.get("GRIDCITY_PACKAGE_ZOOMS", "12-16")
 GRIDCITY_PACKAGE_MAX_TILES = int(os.environ.get("GRIDCITY_PACKAGE_MAX_TILES", "20000"))
+# Who may build offline packages (roles), how many builds run at once in the whole cluster, how many
+# unfinished jobs one user may have queued, and how long built packages are kept.
+GRIDCITY_PACKAGE_ROLES = os.environ.get("GRIDCITY_PACKAGE_ROLES",
+                                        "admin,surveyor,supervisor,dispatcher,planner").split(",")
+GRIDCITY_PACKAGE_BUILDS_AT_ONCE = int(os.environ.get("GRIDCITY_PACKAGE_BUILDS_AT_ONCE", "2"))
+GRIDCITY_JOBS_PER_USER = int(os.environ.get("GRIDCITY_JOBS_PER_USER", "3"))
+GRIDCITY_PACKAGE_RETENTION_HOURS = float(os.environ.get("GRIDCITY_PACKAGE_RETENTION_HOURS", "24"))
+
+# Background jobs (procrastinate, see jobs/): a job whose worker sent no heartbeat for this long is
+# failed; upload folders no unfinished import holds are deleted after the retention, procrastinate's rows
+# of finished jobs after theirs.
+GRIDCITY_STALLED_SECONDS = float(os.environ.get("GRIDCITY_STALLED_SECONDS", "60"))
+GRIDCITY_QUEUE_RETENTION_HOURS = int(os.environ.get("GRIDCITY_QUEUE_RETENTION_HOURS", str(7 * 24)))
+GRIDCITY_UPLOAD_RETENTION_HOURS = float(os.environ.get("GRIDCITY_UPLOAD_RETENTION_HOURS", "24"))
+# Zip archives (zipped shapefiles, XLSX): the most their members may inflate to in all, and the
+# highest compression ratio a member may have; beyond either the file is refused before it is read.
+GRIDCITY_ZIP_MAX_BYTES = int(os.environ.get("GRIDCITY_ZIP_MAX_BYTES", str(2 * 1024**3)))
+GRIDCITY_ZIP_MAX_RATIO = float(os.environ.get("GRIDCITY_ZIP_MAX_RATIO", "100"))
 # The tile cache's gzipped tiles, at most (tiles.cache.prune drops the oldest beyond it).
 GRIDCITY_TILE_CACHE_MAX_BYTES = int(float(os.environ.get("GRIDCITY_TILE_CACHE_MAX_MB", "2048")) * 1024 * 1024)
 # Vertices one geometry written through the API may have (a district outline has a few thousand).
@@ -236,6 +256,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GRIDCITY_LOG_LEVEL", "INFO")},
+    # procrastinate says at INFO how it registers its tasks, in every process that loads Django
+    "loggers": {name: {"level": "WARNING"} for name in ("procrastinate.periodic", "procrastinate.blueprints")},
 }
 # Debian 12 ships GDAL 3.6; spatial references come from our own code and files, not from URLs.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
