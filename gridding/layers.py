@@ -3,8 +3,9 @@
 Everyone reads them; planners (and admins) draw zone areas and evaluation points through the
 layer API. Evaluation grids, topology problems, sampling rounds and fishnet cells are made by
 the gridding operations (``/api/gridding/…``, ``gridcity grids …``), which run their own checks,
-so the generic API serves them read-only. Topology problems are scoped by the code of the grid or
-community they concern; the others spatially, by the user's jurisdiction polygon.
+so the generic API serves them read-only. Evaluation grids are scoped by their street's code,
+topology problems by the code of the grid or community they concern, sampling rounds by their
+area's code; the others by where their point on surface lies (the rule of ``layers.access``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _point(fill: str, dark_fill: str, radius: int) -> Style:
 LAYERS = [
     Layer("evaluation_grids", "评价网格", EvaluationGrid, "Polygon",
           ("code", "street", "member_count", "area_m2", "compactness", "flags"), (10, 22),
-          _area("#6c3483", "#e8daef", "#d2b4de", "#4a235a", 2.0, 0.05), EVERYONE, label_field="code"),
+          _area("#6c3483", "#e8daef", "#d2b4de", "#4a235a", 2.0, 0.05), EVERYONE, scope_field="street",
+          label_field="code"),
     Layer("zone_areas", "区域类型(A/B/C)", ZoneArea, "Polygon", ("zone_type", "name"), (9, 22),
           _area("#b03a2e", "#fadbd8", "#f1948a", "#641e16", 1.0, 0.15, "4 3"), EVERYONE, EDITORS,
           label_field="zone_type"),

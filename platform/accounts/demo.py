@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from layers.roles import ROLES
+from layers.access import WHOLE_PLATFORM
+from layers.roles import ADMIN, AUDITOR, ROLES
 
 DEMO_PASSWORD = "gridcity-demo"
 DEMO_USERNAMES = tuple(ROLES)
+# The demo accounts that reach the whole platform; the others get the demo district.
+PLATFORM_WIDE_ROLES = (ADMIN, AUDITOR)
 
 
 def create_demo_accounts(district_code: str) -> None:
@@ -16,7 +19,7 @@ def create_demo_accounts(district_code: str) -> None:
         user, _ = User.objects.get_or_create(username=role, defaults={"role": role})
         user.role = role
         user.first_name = title
-        user.jurisdiction_code = "" if role in ("admin", "auditor") else district_code
+        user.jurisdiction_code = WHOLE_PLATFORM if role in PLATFORM_WIDE_ROLES else district_code
         user.is_staff = role == "admin"
         user.is_superuser = False
         user.set_password(DEMO_PASSWORD)
