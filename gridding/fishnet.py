@@ -66,8 +66,8 @@ def build(shape: str, size: object, layer_name: str, area: str, actor: Actor) ->
             "WITH a AS (SELECT g AS g4490, ST_Transform(g, %s) AS gm FROM (SELECT %s::geometry AS g) s),"
             " cells AS (SELECT ST_Transform(c.geom, {srid}) AS geom FROM a, {grid}(%s, a.gm) c"
             "           WHERE ST_Intersects(c.geom, a.gm))"
-            " INSERT INTO {cells} (fishnet_id, count, density_km2, area_m2, geom, created_at, updated_at)"
-            " SELECT %s, n.n, n.n / (ST_Area(cells.geom::geography) / 1e6), ST_Area(cells.geom::geography),"
+            " INSERT INTO {cells} (fishnet_id, area_code, count, density_km2, area_m2, geom, created_at, updated_at)"
+            " SELECT %s, %s, n.n, n.n / (ST_Area(cells.geom::geography) / 1e6), ST_Area(cells.geom::geography),"
             " cells.geom, now(), now() FROM a, cells CROSS JOIN LATERAL"
             " (SELECT count(*) AS n FROM {table} t WHERE t.{geom} && cells.geom"
             "  AND ST_Intersects(cells.geom, ST_PointOnSurface(t.{geom})) AND {scope}) n"
@@ -75,7 +75,7 @@ def build(shape: str, size: object, layer_name: str, area: str, actor: Actor) ->
                  cells=sql.Identifier(FishnetCell._meta.db_table), table=sql.Identifier(layer.table),
                  geom=sql.Identifier(layer.geometry_field), scope=scope)
         with connection.cursor() as cur:
-            cur.execute(statement.as_string(cur.cursor), [srid, outline.ewkt, size_m, fishnet.pk, *scope_params])
+            cur.execute(statement.as_string(cur.cursor), [srid, outline.ewkt, size_m, fishnet.pk, area, *scope_params])
     return fishnet
 
 

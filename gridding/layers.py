@@ -4,8 +4,8 @@ Everyone reads them; planners (and admins) draw zone areas and evaluation points
 layer API. Evaluation grids, topology problems, sampling rounds and fishnet cells are made by
 the gridding operations (``/api/gridding/…``, ``gridcity grids …``), which run their own checks,
 so the generic API serves them read-only. Evaluation grids are scoped by their street's code,
-topology problems by the code of the grid or community they concern, sampling rounds by their
-area's code; the others by where their point on surface lies (the rule of ``layers.access``).
+topology problems by the code of the grid or community they concern, sampling rounds and fishnet
+cells by their area's code; the others by where their point on surface lies (the rule of ``layers.access``).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ LAYERS = [
           ("round", "evaluation_grid", "point_code", "point_type", "name"), (12, 22),
           _point("#c0392b", "#ff7675", 6), EVERYONE),
     Layer("fishnet_cells", "规则格网密度", FishnetCell, "Polygon", ("fishnet", "count", "density_km2", "area_m2"),
-          (9, 22), _heat(), EVERYONE, label_field="count"),
+          (9, 22), _heat(), EVERYONE, scope_field="area_code", label_field="count"),
 ]
 
 for _layer in LAYERS:
