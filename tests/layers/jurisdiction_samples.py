@@ -104,8 +104,10 @@ def _filler(layer: Layer, field: models.Field, n: int) -> object:
         return field.get_default() if field.has_default() else {}
     if isinstance(field, models.BooleanField):
         return True
-    if isinstance(field, models.IntegerField | models.FloatField):
-        return 1
+    if isinstance(field, models.IntegerField):
+        return n  # distinct, for unique numbers (a sampling round's per area)
+    if isinstance(field, models.FloatField):
+        return 1.0
     if isinstance(field, models.DateTimeField | models.DateField):
         return date(2026, 1, 1)
     if field.is_relation:
