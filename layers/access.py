@@ -96,13 +96,6 @@ def code_prefix(actor: Actor) -> str:
     return "" if code == WHOLE_PLATFORM else code
 
 
-def covers(jurisdiction: str, code: str) -> bool:
-    """Whether unit code ``code`` lies in ``jurisdiction`` (the rule for things named by a code)."""
-    if jurisdiction == WHOLE_PLATFORM:
-        return True
-    return is_unit_code(jurisdiction) and code.startswith(jurisdiction)
-
-
 def jurisdiction_geom(code: str) -> GEOSGeometry | None:
     """The polygon of the district/street/community ``code`` (None if it does not exist)."""
     model = _UNITS.get(len(code)) if is_unit_code(code) else None
@@ -160,13 +153,7 @@ def visible(layer: Layer, actor: Actor) -> QuerySet:
     """The layer's rows this actor may read: their role may read the layer, and the rows are inside
     their jurisdiction by the rule."""
     check_read(layer, actor)
-    rows = layer.model.objects.all()
-    jurisdiction = jurisdiction_of(actor)
-    if jurisdiction == WHOLE_PLATFORM:
-        return rows
-    if not jurisdiction:
-        return rows.none()
-    return rows.filter(scope_filter(layer, jurisdiction))
+    return layer.model.objects.filter(scope_filter(layer, jurisdiction_of(actor)))
 
 
 def check_write_scope(layer: Layer, actor: Actor, obj: Model) -> None:

@@ -156,7 +156,7 @@ def test_demo_accounts_one_per_role(db) -> None:
     create_demo_accounts("320982")
     users = {u.username: u for u in User.objects.all()}
     assert {u.role for u in users.values()} == {"admin", "surveyor", "dispatcher", "planner", "supervisor", "auditor"}
-    assert users["surveyor"].jurisdiction_code == "320982" and users["auditor"].jurisdiction_code == ""
+    assert users["surveyor"].jurisdiction_code == "320982" and users["auditor"].jurisdiction_code == "*"
     assert users["admin"].is_staff and not users["admin"].is_superuser
     assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
 
