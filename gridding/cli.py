@@ -121,7 +121,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     actor = _setup(args)
     from . import rounds
 
-    result = rounds.replay(rounds.get(actor.jurisdiction_code or "", args.round))
+    result = rounds.replay(rounds.get(actor, args.round))
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0 if result["same_grids"] and result["same_points"] else 3
 
@@ -130,7 +130,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     actor = _setup(args)
     from . import export, rounds
 
-    found = rounds.get(actor.jurisdiction_code or "", args.round)
+    found = rounds.get(actor, args.round)
     out = Path(args.out)
     fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
     out.write_bytes(export.export(found, fmt))

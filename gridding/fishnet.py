@@ -4,8 +4,8 @@ PostGIS makes the cells (``ST_SquareGrid`` / ``ST_HexagonGrid`` in the area's Ga
 so the size is in metres: the side of a square, the edge of a hexagon) and counts the layer's
 features per cell through its GiST index, in one ``INSERT … SELECT``. The layer's table and
 geometry column come from the registry; the counted features are those the user may see in the
-area (its code prefix, or its polygon for spatially scoped layers). A line or area counts once, in the
-cell holding its point on surface.
+area (by the jurisdiction rule of ``layers.access``). A line or area counts once, in the cell holding
+its point on surface.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from django.db import connection
 from django.db.models import Count, Max, Sum
 from psycopg import sql
 
-from layers.access import Actor, check_read, jurisdiction_geom
+from layers.access import Actor, check_read, jurisdiction_geom, scope_condition
 from layers.editing import acting_as
 from layers.models.base import SRID
-from layers.registry import Layer, registry
+from layers.registry import registry
 
 from . import source
 from .errors import UnknownShape
@@ -42,14 +42,6 @@ def check_request(shape: object, size: object) -> tuple[str, float]:
     return str(shape), size_m
 
 
-def _scope(layer: Layer, area: str) -> tuple[sql.Composable, list[object]]:
-    if not area:
-        return sql.SQL("true"), []
-    if layer.scope_field:
-        return sql.SQL("t.{} LIKE %s").format(sql.Identifier(layer.column(layer.scope_field))), [area + "%"]
-    return sql.SQL("ST_Intersects(t.{}, a.g4490)").format(sql.Identifier(layer.geometry_field)), []
-
-
 def build(shape: object, size: object, layer_name: str, area: str, actor: Actor) -> Fishnet:
     """Cells of ``shape`` and ``size`` metres over ``area`` (district/street/community code) with the
     counts of ``layer_name``; stored as the ``fishnet_cells`` layer, attributed to ``actor``."""
@@ -66,7 +58,7 @@ def build(shape: object, size: object, layer_name: str, area: str, actor: Actor)
     if area_m2 / (size_m * size_m) > MAX_CELLS:
         raise UnknownShape(f"{size_m:g} m cells over {area_m2 / 1e6:.1f} km² would make more than {MAX_CELLS:,} "
                            "cells; choose a larger size", field="size")
-    scope, scope_params = _scope(layer, area)
+    scope, scope_params = scope_condition(layer, area, alias="t")
     with acting_as(actor.username):
         fishnet = Fishnet.objects.create(shape=shape, size_m=size_m, layer=layer.name, area_code=area,
                                          created_by=actor.username)
@@ -74,8 +66,8 @@ def build(shape: object, size: object, layer_name: str, area: str, actor: Actor)
             "WITH a AS (SELECT g AS g4490, ST_Transform(g, %s) AS gm FROM (SELECT %s::geometry AS g) s),"
             " cells AS (SELECT ST_Transform(c.geom, {srid}) AS geom FROM a, {grid}(%s, a.gm) c"
             "           WHERE ST_Intersects(c.geom, a.gm))"
-            " INSERT INTO {cells} (fishnet_id, count, density_km2, area_m2, geom, created_at, updated_at)"
-            " SELECT %s, n.n, n.n / (ST_Area(cells.geom::geography) / 1e6), ST_Area(cells.geom::geography),"
+            " INSERT INTO {cells} (fishnet_id, area_code, count, density_km2, area_m2, geom, created_at, updated_at)"
+            " SELECT %s, %s, n.n, n.n / (ST_Area(cells.geom::geography) / 1e6), ST_Area(cells.geom::geography),"
             " cells.geom, now(), now() FROM a, cells CROSS JOIN LATERAL"
             " (SELECT count(*) AS n FROM {table} t WHERE t.{geom} && cells.geom"
             "  AND ST_Intersects(cells.geom, ST_PointOnSurface(t.{geom})) AND {scope}) n"
@@ -83,7 +75,7 @@ def build(shape: object, size: object, layer_name: str, area: str, actor: Actor)
                  cells=sql.Identifier(FishnetCell._meta.db_table), table=sql.Identifier(layer.table),
                  geom=sql.Identifier(layer.geometry_field), scope=scope)
         with connection.cursor() as cur:
-            cur.execute(statement.as_string(cur.cursor), [srid, outline.ewkt, size_m, fishnet.pk, *scope_params])
+            cur.execute(statement.as_string(cur.cursor), [srid, outline.ewkt, size_m, fishnet.pk, area, *scope_params])
     return fishnet
 
 

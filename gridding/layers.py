@@ -3,8 +3,9 @@
 Everyone reads them; planners (and admins) draw zone areas and evaluation points through the
 layer API. Evaluation grids, topology problems, sampling rounds and fishnet cells are made by
 the gridding operations (``/api/gridding/…``, ``gridcity grids …``), which run their own checks,
-so the generic API serves them read-only. Topology problems are scoped by the code of the grid or
-community they concern; the others spatially, by the user's jurisdiction polygon.
+so the generic API serves them read-only. Evaluation grids are scoped by their street's code,
+topology problems by the code of the grid or community they concern, sampling rounds and fishnet
+cells by their area's code; the others by where their point on surface lies (the rule of ``layers.access``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def _point(fill: str, dark_fill: str, radius: int) -> Style:
 LAYERS = [
     Layer(name="evaluation_grids", title="评价网格", model=EvaluationGrid, geometry_type="Polygon",
           fields=("code", "street", "member_count", "area_m2", "compactness", "flags"), zoom=(10, 22),
-          style=_area("#6c3483", "#e8daef", "#d2b4de", "#4a235a", 2.0, 0.05), read_roles=EVERYONE, label_field="code"),
+          style=_area("#6c3483", "#e8daef", "#d2b4de", "#4a235a", 2.0, 0.05), read_roles=EVERYONE, scope_field="street",
+          label_field="code"),
     Layer(name="zone_areas", title="区域类型(A/B/C)", model=ZoneArea, geometry_type="Polygon",
           fields=("zone_type", "name"), zoom=(9, 22),
           style=_area("#b03a2e", "#fadbd8", "#f1948a", "#641e16", 1.0, 0.15, "4 3"), read_roles=EVERYONE,
@@ -83,7 +85,7 @@ LAYERS = [
           style=_point("#c0392b", "#ff7675", 6), read_roles=EVERYONE),
     Layer(name="fishnet_cells", title="规则格网密度", model=FishnetCell, geometry_type="Polygon",
           fields=("fishnet", "count", "density_km2", "area_m2"), zoom=(9, 22), style=_heat(), read_roles=EVERYONE,
-          label_field="count"),
+          scope_field="area_code", label_field="count"),
 ]
 
 for _layer in LAYERS:

@@ -184,7 +184,11 @@ class Fishnet(models.Model):
 
 
 class FishnetCell(Feature):
+    """One cell of a fishnet. Cells at the area's edge reach past it, so a cell carries its fishnet's
+    area code and belongs to that area (the jurisdiction rule's code form), not to where it lies."""
+
     fishnet = models.ForeignKey(Fishnet, models.CASCADE, related_name="cells", verbose_name="规则格网")
+    area_code = models.CharField("范围", max_length=12, db_index=True)
     count = models.PositiveIntegerField("数量")
     density_km2 = models.FloatField("密度(/km²)")
     area_m2 = models.FloatField("面积(m²)")

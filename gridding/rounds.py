@@ -20,8 +20,9 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from psycopg import sql
 
-from layers.access import Actor
+from layers.access import Actor, visible
 from layers.editing import acting_as
+from layers.registry import registry
 
 from . import sampling
 from .errors import NothingToSample, RoundAlreadyVoid, RoundNotFound
@@ -155,9 +156,9 @@ def create(area: str, city_class: int, actor: Actor, seed: int | None = None,
     return done
 
 
-def get(area_scope: str, pk: int) -> SamplingRound:
-    """Round ``pk`` if its area lies in the ``area_scope`` jurisdiction ('' for all)."""
-    found = SamplingRound.objects.filter(pk=pk, area_code__startswith=area_scope).first()
+def get(actor: Actor, pk: int) -> SamplingRound:
+    """Round ``pk`` if ``actor`` may see it (its area lies in their jurisdiction, ``layers.access``)."""
+    found = visible(registry.get("sampling_rounds"), actor).filter(pk=pk).first()
     if found is None:
         raise RoundNotFound(f"no sampling round {pk} you can see", field="id")
     return found

@@ -1,12 +1,13 @@
 """Who may run gridding operations where: planners (and admins), inside their jurisdiction.
 
 An operation names an area by code (district 6, street 9, community 12 digits); without one it
-takes the user's jurisdiction (empty for platform-wide users: everything).
+takes the user's jurisdiction (``""``, everything, for platform-wide users). An account without a
+jurisdiction runs nothing (``layers.access.code_prefix``).
 """
 
 from __future__ import annotations
 
-from layers.access import Actor, jurisdiction_geom
+from layers.access import Actor, code_prefix, jurisdiction_geom
 from layers.errors import BadParameter
 from layers.roles import ADMIN, PLANNER
 
@@ -27,7 +28,7 @@ def area_for(actor: Actor, requested: object, lengths: tuple[int, ...] = (6, 9, 
     400 for a malformed code or a level the operation does not take, 403 outside the jurisdiction,
     404 for an area that does not exist.
     """
-    own = actor.jurisdiction_code or ""
+    own = code_prefix(actor)  # "" for the whole platform; 403 for an account without a jurisdiction
     code = own if requested in (None, "") else str(requested)
     if code and (not code.isascii() or not code.isdigit() or len(code) not in lengths):
         levels = "/".join({6: "district (6)", 9: "street (9)", 12: "community (12)"}[n] for n in lengths)

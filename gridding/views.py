@@ -16,13 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from layers.access import Actor, code_prefix, visible
 from layers.api import params
 from layers.errors import BadParameter, FeatureNotFound
+from layers.registry import registry
 from layers.roles import ADMIN
 
 from . import building, export, fishnet, jobs, problems, rounds, sampling, serializers, topology
 from .errors import BuildNotFound
-from .models import EvaluationBuildJob, EvaluationGrid, Fishnet, SamplingRound, TopologyProblem
+from .models import EvaluationBuildJob, Fishnet
 from .scope import area_for, require_planner
 
 
@@ -48,12 +50,14 @@ class TopologyCheck(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        return Response(stored_report(area_for(request.user, request.query_params.get("area"))))
+        return Response(stored_report(area_for(request.user, request.query_params.get("area")), request.user))
 
 
-def stored_report(area: str) -> dict[str, object]:
-    """The problems the last checks stored under ``area``, counted by kind, with the map layer's URL."""
-    rows = TopologyProblem.objects.filter(unit_code__startswith=area).order_by("unit_code", "kind", "id")
+def stored_report(area: str, actor: Actor) -> dict[str, object]:
+    """The problems the last checks stored under ``area`` that ``actor`` may see, counted by kind, with
+    the map layer's URL."""
+    rows = visible(registry.get("topology_problems"), actor).filter(unit_code__startswith=area).order_by(
+        "unit_code", "kind", "id")
     found = [{"kind": p.kind, "title": topology.KINDS[p.kind], "unit": p.unit_code, "codes": p.codes.split(","),
               "area_m2": round(p.area_m2, 2), "message": p.message, "feature": p.pk} for p in rows]
     counts = {kind: 0 for kind in topology.KINDS}
@@ -68,7 +72,7 @@ class TopologyPage(APIView):
 
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
     def get(self, request: Request) -> HttpResponse:
-        report = stored_report(area_for(request.user, request.query_params.get("area")))
+        report = stored_report(area_for(request.user, request.query_params.get("area")), request.user)
         return HttpResponse(render_to_string("gridding/topology.html", {"report": report, "titles": topology.KINDS}))
 
 
@@ -125,7 +129,8 @@ class EvaluationSummary(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         area = area_for(request.user, request.query_params.get("area"), lengths=(6, 9))
-        rows = EvaluationGrid.objects.filter(code__startswith=area).order_by("code")
+        rows = visible(registry.get("evaluation_grids"), request.user).filter(street__code__startswith=area) \
+            .order_by("code")
         grids = [{"code": e.code, "street": e.street_id, "unit_grids": e.member_count,
                   "area_km2": round(e.area_m2 / 1e6, 3), "compactness": round(e.compactness, 3),
                   "flags": e.flags.split(",") if e.flags else []} for e in rows]
@@ -149,7 +154,8 @@ class RoundList(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         area = area_for(request.user, request.query_params.get("area"), lengths=(6, 9))
-        rows = SamplingRound.objects.filter(area_code__startswith=area).order_by("area_code", "number")
+        rows = visible(registry.get("sampling_rounds"), request.user).filter(area_code__startswith=area) \
+            .order_by("area_code", "number")
         return Response({"rounds": [{"id": r.pk, "area": r.area_code, "number": r.number, "city_class": r.city_class,
                                      "seed": r.seed, "created_by": r.created_by,
                                      "created_at": r.created_at.isoformat(), **rounds.voiding(r)} for r in rows]})
@@ -170,7 +176,7 @@ class RoundList(APIView):
 class RoundDetail(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(rounds.describe(rounds.get(request.user.jurisdiction_code or "", pk)))
+        return Response(rounds.describe(rounds.get(request.user, pk)))
 
 
 class RoundVoid(APIView):
@@ -179,7 +185,7 @@ class RoundVoid(APIView):
     @extend_schema(request=serializers.VoidBody, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
         require_planner(request.user)
-        found = rounds.get(request.user.jurisdiction_code or "", pk)
+        found = rounds.get(request.user, pk)
         reason = params.body_object(request.data).get("reason")
         if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
             raise BadParameter("reason must say why the round is void (1–500 characters)", field="reason",
@@ -192,7 +198,7 @@ class RoundReplay(APIView):
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, pk: int) -> Response:
-        return Response(rounds.replay(rounds.get(request.user.jurisdiction_code or "", pk)))
+        return Response(rounds.replay(rounds.get(request.user, pk)))
 
 
 class RoundExport(APIView):
@@ -200,7 +206,7 @@ class RoundExport(APIView):
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
-        found = rounds.get(request.user.jurisdiction_code or "", pk)
+        found = rounds.get(request.user, pk)
         if fmt not in export.FORMATS:
             raise BadParameter(f"format must be csv or xlsx (got {fmt!r})", field="format", rule="known_format")
         response = HttpResponse(export.export(found, fmt), content_type=export.FORMATS[fmt])
@@ -227,7 +233,7 @@ class FishnetList(APIView):
 class FishnetDetail(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: int) -> Response:
-        found = Fishnet.objects.filter(pk=pk, area_code__startswith=request.user.jurisdiction_code or "").first()
+        found = Fishnet.objects.filter(pk=pk, area_code__startswith=code_prefix(request.user)).first()
         if found is None:
             raise FeatureNotFound(f"no fishnet {pk} you can see", field="id")
         return Response(fishnet.describe(found))

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from psycopg import Cursor
 
 from layers import maintenance
-from layers.access import Actor, check_edit
+from layers.access import Actor, check_edit, code_prefix
 from layers.editing import acting_as
 from layers.errors import BadParameter
 
@@ -98,7 +98,7 @@ def run(kind_name: str, path: str | Path, actor: Actor, options: Options | None 
         extra = kind.extra_columns(unused)
         result = Result(kind.name, Path(path).name, opened.fmt, source_crs.name,
                         ignored_columns=[h for h in unused if h not in extra], dry_run=options.dry_run)
-        ctx = Context(kind, actor.jurisdiction_code or "", set(mapped), options.retire_missing, extra=extra,
+        ctx = Context(kind, code_prefix(actor), set(mapped), options.retire_missing, extra=extra,
                       dry_run=options.dry_run)
         with acting_as(actor.username), connection.cursor() as wrapper, connection.wrap_database_errors:
             cur: Cursor = wrapper.cursor

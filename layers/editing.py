@@ -7,6 +7,7 @@ Every write runs in one transaction that first names its actor for the audit tri
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -132,10 +133,11 @@ def _save(layer: Layer, actor: Actor, obj: Model) -> Model:
         obj.full_clean(exclude=list(layer.read_only_fields))
     except ValidationError as exc:
         raise InvalidFeature(_field_errors(exc)) from None
-    check_write_scope(layer, actor, obj)
     try:
         with transaction.atomic():
             obj.save()
+            # The stored result (derived columns included) must be inside: refused, the savepoint goes.
+            check_write_scope(layer, actor, obj)
     except IntegrityError as exc:
         raise InvalidFeature([{"field": None, "rule": "integrity", "message": str(exc).splitlines()[0]}]) from None
     return obj
@@ -168,5 +170,10 @@ def delete(layer: Layer, actor: Actor, obj: Model) -> None:
     with acting_as(actor.username):
         try:
             obj.delete()
-        except (ProtectedError, IntegrityError) as exc:
-            raise InUse(f"{obj} is still referenced and cannot be deleted: {exc.args[0]}") from None
+        except ProtectedError as exc:
+            # Counted by kind, never named: the referring features may lie outside the jurisdiction.
+            kinds = Counter(str(o._meta.verbose_name) for o in exc.protected_objects)
+            refs = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+            raise InUse(f"{obj} is still referenced ({refs}) and cannot be deleted") from None
+        except IntegrityError:
+            raise InUse(f"{obj} is still referenced and cannot be deleted") from None

@@ -67,6 +67,13 @@ class OutsideJurisdiction(GridcityError):
     rule = "jurisdiction"
 
 
+class NoJurisdiction(GridcityError):
+    """An account without a jurisdiction (deny by default): it may read and write nothing."""
+
+    status = 403
+    rule = "jurisdiction"
+
+
 class InUse(GridcityError):
     """A delete refused because other features still refer to this one."""
 

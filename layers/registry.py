@@ -6,7 +6,8 @@ whether the map shows it when it opens, and how the user's jurisdiction scopes i
 
 - ``scope_field`` names a column holding a hierarchical code (a unit grid's, a community's …):
   a user with jurisdiction ``320982001`` sees the rows whose code starts with it;
-- without one, the layer is scoped spatially: rows intersecting the jurisdiction's polygon.
+- without one, the layer is scoped spatially: rows whose point on surface the jurisdiction's
+  polygon covers (the one rule, in ``layers.access``).
 
 Configuration is checked when a layer is registered, so a typo fails at start-up, not on a request.
 """
@@ -78,14 +79,6 @@ class Layer:
     @property
     def writable_fields(self) -> tuple[str, ...]:
         return tuple(f for f in self.fields if f not in self.read_only_fields)
-
-    @property
-    def scope_lookup(self) -> str:
-        """ORM path to the scope code: the field itself, or through a foreign key to the code it holds
-        (Django trims that join, so the query stays on this table's column)."""
-        assert self.scope_field
-        f = self.model._meta.get_field(self.scope_field)
-        return f"{f.name}__{f.target_field.name}" if f.is_relation else f.name
 
     def column(self, field_name: str) -> str:
         """The database column of an exposed field (its ``_id`` column for a foreign key)."""

@@ -42,8 +42,8 @@ PASSWORD = "Gridcity-Test-2024!"
 
 # username → (role, jurisdiction)
 USERS = {
-    "admin1": ("admin", ""),
-    "auditor1": ("auditor", ""),
+    "admin1": ("admin", "*"),      # layers.access.WHOLE_PLATFORM
+    "auditor1": ("auditor", "*"),
     "surveyor1": ("surveyor", WEST),
     "dispatcher1": ("dispatcher", DISTRICT),
     "planner1": ("planner", EAST),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from django.db import connection
 
-from layers.access import Actor, jurisdiction_geom
+from layers.access import Actor, code_prefix, jurisdiction_geom, jurisdiction_of
 from layers.errors import BadParameter, OutsideJurisdiction
 from layers.registry import Layer
 
@@ -115,9 +115,9 @@ def plan(area: str, layer_names: str, zooms: tuple[int, int], actor: Actor, max_
     if not (len(area) in (6, 9, 12) and area.isdigit()):
         raise BadParameter(f"area must be a district, street or community code, got {area!r}", field="area",
                            rule="code_format")
-    if actor.jurisdiction_code and not area.startswith(actor.jurisdiction_code):
-        raise OutsideJurisdiction(f"area {area} is outside your jurisdiction {actor.jurisdiction_code}",
-                                  field="area")
+    own = code_prefix(actor)  # 403 for an account without a jurisdiction
+    if not area.startswith(own):
+        raise OutsideJurisdiction(f"area {area} is outside your jurisdiction {own}", field="area")
     polygon = jurisdiction_geom(area)
     if polygon is None:
         raise BadParameter(f"no district, street or community has code {area}", field="area", rule="exists")
@@ -142,7 +142,7 @@ def export(p: Plan, out: Path, actor: Actor, progress: Callable[[int], object] |
         db.executescript(SCHEMA)
         written = 0
         for z, x, y in coords:
-            raw = build(TileRequest(layers, z, x, y, (), actor.jurisdiction_code or ""))
+            raw = build(TileRequest(layers, z, x, y, (), jurisdiction_of(actor)))
             if raw:
                 db.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)",
                            (z, x, (1 << z) - 1 - y, gzip.compress(raw, mtime=0)))

@@ -11,11 +11,10 @@ import json
 import re
 from dataclasses import dataclass, replace
 
-from django.contrib.gis.geos import GEOSGeometry
 from django.http import QueryDict
 from psycopg import sql
 
-from layers.access import Actor, check_read, jurisdiction_geom
+from layers.access import Actor, check_read, jurisdiction_of, scope_condition
 from layers.api.params import typed_values
 from layers.errors import BadParameter
 from layers.registry import Layer, registry
@@ -24,8 +23,9 @@ from .errors import BadTilePath, TileOutOfRange
 from .sql import LayerQuery
 
 MAX_ZOOM = 22
-# Bump when tiles/sql.py changes what a tile holds, so cached tiles of the old form are never served.
-TILE_FORMAT = 2
+# Bump when what a tile holds changes (tiles/sql.py, the jurisdiction rule of layers.access), so cached
+# tiles of the old form are never served.
+TILE_FORMAT = 3
 _PATH = re.compile(r"^(?P<layers>[a-z0-9_,]+)/(?P<z>-?\d+)/(?P<x>-?\d+)/(?P<y>-?\d+)\.mvt$")
 
 
@@ -48,10 +48,8 @@ class TileRequest:
         return hashlib.sha1(raw.encode()).hexdigest()
 
     def layer_queries(self) -> list[LayerQuery]:
-        """Per layer within its zoom range: the filters that apply to it and the jurisdiction scope, as bound SQL."""
-        area: GEOSGeometry | None = None
-        if self.jurisdiction and any(la.scope_field is None for la in self.layers):
-            area = jurisdiction_geom(self.jurisdiction)
+        """Per layer within its zoom range: the filters that apply to it and the jurisdiction scope (the
+        one rule of ``layers.access``), as bound SQL."""
         out = []
         for layer in self.layers:
             if not layer.zoom[0] <= self.z <= layer.zoom[1]:
@@ -62,16 +60,9 @@ class TileRequest:
                 if name in layer.fields:
                     conditions.append(sql.SQL("{} = ANY(%s)").format(sql.Identifier(layer.column(name))))
                     params.append(list(values))
-            if self.jurisdiction:
-                if layer.scope_field:
-                    conditions.append(sql.SQL("{} LIKE %s").format(sql.Identifier(layer.column(layer.scope_field))))
-                    params.append(self.jurisdiction + "%")
-                elif area is not None:
-                    conditions.append(sql.SQL("ST_Intersects({}, %s::geometry)").format(
-                        sql.Identifier(layer.geometry_field)))
-                    params.append(area.hexewkb.decode())
-                else:
-                    conditions.append(sql.SQL("false"))
+            scope, scope_params = scope_condition(layer, self.jurisdiction)
+            conditions.append(scope)
+            params.extend(scope_params)
             out.append(LayerQuery(layer, conditions, params))
         return out
 
@@ -113,7 +104,8 @@ def parse_filters(layers: tuple[Layer, ...], params: QueryDict) -> tuple[tuple[s
 
 
 def parse_spec(path: str, params: QueryDict) -> TileRequest:
-    """The tile asked for, checked against the registry but not yet against a user (jurisdiction empty)."""
+    """The tile asked for, checked against the registry but not yet against a user (jurisdiction empty:
+    nothing, until :func:`for_actor` gives it the user's)."""
     match = _PATH.match(path)
     if match is None:
         raise BadTilePath(f"tile path {path!r} is not {{layers}}/{{z}}/{{x}}/{{y}}.mvt", field="path")
@@ -132,7 +124,7 @@ def for_actor(spec: TileRequest, actor: Actor) -> TileRequest:
     """``spec`` as ``actor`` may see it: every layer readable by their role (→ 403), scoped to their jurisdiction."""
     for layer in spec.layers:
         check_read(layer, actor)
-    return replace(spec, jurisdiction=actor.jurisdiction_code or "")
+    return replace(spec, jurisdiction=jurisdiction_of(actor))
 
 
 def parse(path: str, params: QueryDict, actor: Actor) -> TileRequest:

@@ -173,12 +173,12 @@ def outside_grids(position: str = "ST_AsText(s.geom, 6)") -> Rule:
 
 
 def grid_jurisdiction(ctx: Context) -> list[Rule]:
-    """With a jurisdiction: the row's position lies in a unit grid outside it (rule ``jurisdiction``)."""
+    """With a jurisdiction: the row's position lies in a unit grid outside it (rule ``jurisdiction``).
+    The error does not show that grid: codes outside the user's area are not named."""
     if not ctx.jurisdiction:
         return []
-    return [Rule("s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry", "s.unit_grid",
-                 "jurisdiction", "format('the position lies in unit grid %%s, outside your jurisdiction', s.unit_grid)",
-                 (ctx.jurisdiction,))]
+    return [Rule("s.unit_grid IS NOT NULL AND s.unit_grid NOT LIKE %s || '%%'", "geometry", "''",
+                 "jurisdiction", "'the position lies outside your jurisdiction'", (ctx.jurisdiction,))]
 
 
 def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str) -> None:
@@ -190,12 +190,13 @@ def check_grid_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str) -
 
 def check_stored_jurisdiction(cur: Cursor, ctx: Context, table: str, label: str, source: str = STAGE) -> None:
     """With a jurisdiction, refuse rows of ``source`` whose stored row (by code) lies in a unit grid
-    outside it (rule ``jurisdiction``); ``label`` names the code column in the message."""
+    outside it (rule ``jurisdiction``); ``label`` names the code column in the message (which does
+    not name the stored grid: codes outside the user's area are not shown)."""
     if not ctx.jurisdiction or ctx.empty_layer:
         return
     add_errors(cur, f"SELECT s.row_no, 'code', s.code, 'jurisdiction', "  # noqa: S608 (registry)
-               f"format('{label} %%s is stored in unit grid %%s, outside your jurisdiction', s.code, "
-               f"t.unit_grid_id), 'error' FROM {source} s JOIN {table} t ON t.code = s.code "
+               f"format('{label} %%s is stored outside your jurisdiction', s.code), "
+               f"'error' FROM {source} s JOIN {table} t ON t.code = s.code "
                "WHERE t.unit_grid_id NOT LIKE %s || '%%'", [ctx.jurisdiction])
 
 

@@ -37,7 +37,7 @@ FIELDS = (
 ZONE_ALIASES = ("区域类型", "区域类别", "类型", "zonetype", "zone_type", "zone", "type")
 # normalised cell → stored type
 _VALUES = {normalise(v): t for t in "ABC" for v in (t, f"{t}类", f"{t}类区域", f"{t}区")}
-# the jurisdiction's polygon by code length, with 1 m of slack (as layers.access.check_write_scope)
+# the jurisdiction's polygon by code length, with 1 m of slack (imports keep a whole shape inside it)
 _UNITS = {6: "layers_district", 9: "layers_street", 12: "layers_community"}
 _TABLE = "gridding_zonearea"
 

@@ -1,5 +1,10 @@
 """The platform's user (a role, a jurisdiction, lockout and password age), its API tokens and
-the failed logins the lockout counts."""
+the failed logins the lockout counts.
+
+The jurisdiction is a district/street/community code, ``*`` (``layers.access.WHOLE_PLATFORM``)
+for an account that reaches the whole platform, or empty: an account nobody gave one sees and
+writes nothing (deny by default; the rule itself lives in ``layers.access``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from layers import codes
+from layers.access import WHOLE_PLATFORM
 from layers.roles import ROLES
 
 
@@ -31,7 +37,8 @@ class User(AbstractUser):
     role = models.CharField("角色", max_length=16, choices=list(ROLES.items()))
     jurisdiction_code = models.CharField(
         "管辖范围", max_length=12, blank=True,
-        help_text="district (6), street (9) or community (12) code; empty means the whole platform",
+        help_text="district (6), street (9) or community (12) code, or * for the whole platform; "
+                  "empty: no jurisdiction (sees and writes nothing)",
     )
     locked_until = models.DateTimeField("锁定至", null=True, blank=True)
     # Set whenever a password is saved (see save); empty: set by the security administrator, so it
@@ -50,7 +57,7 @@ class User(AbstractUser):
         super().clean()
         if self.role not in ROLES:
             raise ValidationError({"role": ValidationError(f"unknown role {self.role!r}", code="role")})
-        if self.jurisdiction_code:
+        if self.jurisdiction_code and self.jurisdiction_code != WHOLE_PLATFORM:
             try:
                 codes.check_jurisdiction_code(self.jurisdiction_code)
             except ValidationError as exc:

@@ -161,9 +161,10 @@ def command_actor(username: str | None) -> Any:
     from types import SimpleNamespace
 
     from accounts.models import User
+    from layers.access import WHOLE_PLATFORM
 
     if username is None:
-        return SimpleNamespace(username="cli", role="admin", jurisdiction_code="")
+        return SimpleNamespace(username="cli", role="admin", jurisdiction_code=WHOLE_PLATFORM)
     return User.objects.get(username=username)
 
 

@@ -156,7 +156,7 @@ def test_demo_accounts_one_per_role(db) -> None:
     users = {u.username: u for u in User.objects.all()}
     assert {u.role for u in users.values()} == {"admin", "surveyor", "dispatcher", "planner", "supervisor", "auditor",
                                                 "secadmin"}
-    assert users["surveyor"].jurisdiction_code == "320982" and users["auditor"].jurisdiction_code == ""
+    assert users["surveyor"].jurisdiction_code == "320982" and users["auditor"].jurisdiction_code == "*"
     # 三员: only the security administrator has the Django admin (its user pages); nobody is a superuser
     assert [u.username for u in users.values() if u.is_staff] == ["secadmin"]
     assert not any(u.is_superuser for u in users.values())

@@ -161,7 +161,7 @@ def test_demo_accounts_exist_with_their_roles(loaded: dict[str, int]) -> None:
     for role in ROLES:
         user = User.objects.get(username=role)
         assert user.role == role
-        assert user.jurisdiction_code == ("" if role in ("admin", "auditor", "secadmin") else "320982")
+        assert user.jurisdiction_code == ("*" if role in ("admin", "auditor", "secadmin") else "320982")
         assert user.check_password(DEMO_PASSWORD)
     supervisor = User.objects.get(username="supervisor")
     own = ResponsibilityGrid.objects.filter(kind="supervisor", assignee=supervisor)

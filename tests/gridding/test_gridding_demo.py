@@ -15,7 +15,7 @@ from gridding import building, demo, fishnet, problems, rounds
 from gridding.models import EvaluationGrid, Fishnet
 from layers.models import Component, Street, UnitGrid
 
-CLI = SimpleNamespace(username="cli", role="admin", jurisdiction_code="")
+CLI = SimpleNamespace(username="cli", role="admin", jurisdiction_code="*")
 
 
 @pytest.fixture

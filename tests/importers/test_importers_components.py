@@ -170,6 +170,9 @@ def test_surveyor_only_inside_jurisdiction(city, tmp_path):
     moved = load.run("components", east, city.users["surveyor"], load.Options(crs="EPSG:4490"))
     assert [(e.row, e.rule) for e in moved.errors] == [(2, "jurisdiction")]
     assert Component.objects.get(code="3209820102000001").unit_grid_id == "320982002001001"
+    # the refusals name no code of the east street (issue 19: codes outside the user's area)
+    for e in (*result.errors, *moved.errors):
+        assert "320982002" not in f"{e.message} {e.value}", e
 
 
 def test_role_without_edit_right_is_refused(city, tmp_path):

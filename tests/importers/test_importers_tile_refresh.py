@@ -42,7 +42,7 @@ def cached_keys() -> set[tuple[tuple[str, ...], str, int, int, int]]:
         return {(tuple(r[0]), r[1], r[2], r[3], r[4]) for r in cur.fetchall()}
 
 
-def key(layers: str, tile: tuple[int, int, int], jurisdiction: str = "") -> tuple:
+def key(layers: str, tile: tuple[int, int, int], jurisdiction: str = "*") -> tuple:
     return (tuple(layers.split(",")), jurisdiction, *tile)
 
 

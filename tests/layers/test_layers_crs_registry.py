@@ -115,4 +115,4 @@ def test_the_catalogue_registers_the_platform_layers() -> None:
     assert {"districts", "streets", "communities", "unit_grids", "components", "facilities", "roads"} <= names
     components = registry.get("components")
     assert "unit_grid" not in components.writable_fields and "code" in components.writable_fields
-    assert components.scope_lookup == "unit_grid__code"
+    assert components.column(components.scope_field) == "unit_grid_id"

@@ -212,7 +212,8 @@ def test_a_build_is_queued_not_built_in_the_request(city, package_dir: Path, run
 
 def test_a_role_that_may_not_build_is_refused(city, settings, error_of) -> None:
     error = error_of(city.clients["auditor"].post(PACKAGES, {"area": WEST, "layers": LAYERS}, format="json"), 403)
-    assert (error["field"], error["rule"]) == ("role", "role") and "auditor" in error["message"]
+    # 三员: the auditor reads no business data at all
+    assert (error["field"], error["rule"]) == ("role", "role") and "审计员" in error["message"]
     settings.GRIDCITY_PACKAGE_ROLES = ["admin"]
     error = error_of(city.clients["surveyor"].post(PACKAGES, {"area": WEST, "layers": LAYERS}, format="json"), 403)
     assert error["rule"] == "role"

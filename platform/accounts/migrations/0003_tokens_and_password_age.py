@@ -64,7 +64,7 @@ DELETE FROM django_migrations WHERE app = 'authtoken';
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ('accounts', '0002_whole_platform'),
     ]
 
     operations = [

@@ -362,7 +362,9 @@
     state.sessionCheckedAt = Date.now();
     const me = await getJSON(config.meUrl);
     const role = config.roles[me.role] || me.role;
-    const scope = me.jurisdiction_code ? ` · 辖区 ${me.jurisdiction_code}` : "";
+    // "*": the whole platform; empty: no jurisdiction (the account sees no features).
+    const code = me.jurisdiction_code;
+    const scope = code === "*" ? " · 辖区 全平台" : code ? ` · 辖区 ${code}` : " · 未分配辖区";
     document.getElementById("user-info").textContent = `${me.username}（${role}）${scope}`;
   }
 
