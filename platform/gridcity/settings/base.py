@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tiles",
     "importers",
     "gridding",
+    "fleet",
     "webmap",
 ]
 
@@ -161,6 +162,18 @@ GRIDCITY_PACKAGE_ZOOMS = os.environ.get("GRIDCITY_PACKAGE_ZOOMS", "12-16")
 GRIDCITY_PACKAGE_MAX_TILES = int(os.environ.get("GRIDCITY_PACKAGE_MAX_TILES", "20000"))
 # The tile cache's gzipped tiles, at most (tiles.cache.prune drops the oldest beyond it).
 GRIDCITY_TILE_CACHE_MAX_BYTES = int(float(os.environ.get("GRIDCITY_TILE_CACHE_MAX_MB", "2048")) * 1024 * 1024)
+
+# GPS ingest and live positions (platform/fleet, docs/fleet.md).
+GRIDCITY_FLEET_MAX_BATCH = int(os.environ.get("GRIDCITY_FLEET_MAX_BATCH", "5000"))
+GRIDCITY_FLEET_MAX_FUTURE_SECONDS = int(os.environ.get("GRIDCITY_FLEET_MAX_FUTURE_SECONDS", "300"))
+GRIDCITY_FLEET_MAX_SPEED_KMH = float(os.environ.get("GRIDCITY_FLEET_MAX_SPEED_KMH", "200"))
+# Day partitions older than this are detached by `gridcity fleet maintain`; older fixes are refused.
+GRIDCITY_FLEET_RETENTION_DAYS = int(os.environ.get("GRIDCITY_FLEET_RETENTION_DAYS", "180"))
+GRIDCITY_FLEET_PARTITIONS_AHEAD = int(os.environ.get("GRIDCITY_FLEET_PARTITIONS_AHEAD", "7"))
+# 信号接收超时: a vehicle whose newest fix is older than this is offline.
+GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS = int(os.environ.get("GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS", "300"))
+# A live stream (server-sent events) ends after this long; the browser's EventSource reconnects.
+GRIDCITY_FLEET_STREAM_SECONDS = int(os.environ.get("GRIDCITY_FLEET_STREAM_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,
