@@ -9,7 +9,7 @@ run: bootstrap
 	gridcity db start
 	gridcity migrate
 	gridcity demo --if-empty
-	gridcity serve
+	gridcity serve --simulate
 
 test: bootstrap
 	gridcity db start

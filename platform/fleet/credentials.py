@@ -36,6 +36,15 @@ def create(name: str) -> tuple[FeedCredential, str]:
     return credential, key
 
 
+def rotate(name: str) -> str:
+    """A fresh key for the credential ``name`` (made if missing, re-activated if revoked); the old
+    key stops working at once. For the simulator, which keeps no key between runs."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    FeedCredential.objects.update_or_create(name=name, defaults={"digest": digest(key), "prefix": key[:10],
+                                                                 "revoked_at": None})
+    return key
+
+
 def revoke(name: str) -> bool:
     """Revoke the credential ``name`` (from now on its key is refused); False if there is none active."""
     return bool(FeedCredential.objects.filter(name=name, revoked_at=None).update(revoked_at=timezone.now()))

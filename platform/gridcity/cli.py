@@ -3,7 +3,10 @@
     gridcity db start|stop|status|url   the embedded PostgreSQL + PostGIS cluster
     gridcity migrate                    create or update the schema
     gridcity demo [--if-empty]          load the seeded demo district and the demo accounts
-    gridcity serve [--port 8000]        serve the platform (gunicorn)
+    gridcity serve [--port 8000] [--simulate]
+                                        serve the platform (gunicorn); --simulate drives the demo fleet
+    gridcity fleet credential|maintain|simulate
+                                        GPS feed credentials, fix partitions, the fleet simulator
     gridcity tiles export --area CODE --layers a,b --zooms 12-18 OUT.mbtiles
                                         an offline package (MBTiles 1.3) for mobile clients
     gridcity tiles clear                drop every cached tile
@@ -17,6 +20,7 @@ import os
 import sys
 from typing import Any
 
+from fleet import cli as fleet_cli
 from gridding import cli as gridding_cli
 from importers import cli as importers_cli
 
@@ -87,6 +91,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("DEMO MODE — bound to localhost only; accounts (password "
               f"'{DEMO_PASSWORD}'): {', '.join(DEMO_USERNAMES)}")
     print(f"gridcity at http://{host}:{args.port}/  (API: /api/layers/, schema: /api/schema/)", flush=True)
+    if args.simulate:
+        # The fleet simulator as a child that ends with the server (it outlives this exec as gunicorn's child).
+        import subprocess
+
+        subprocess.Popen([sys.executable, "-m", "gridcity.cli", "fleet", "simulate", "--exit-with-parent",
+                          "--url", f"http://{host}:{args.port}"])
     argv = ["gunicorn", "gridcity.wsgi:application", "--bind", f"{host}:{args.port}",
             "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
             "--access-logfile", "-", "--timeout", "120"]
@@ -155,6 +165,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=int(os.environ.get("GRIDCITY_WORKERS", "3")))
     serve.add_argument("--threads", type=int, default=int(os.environ.get("GRIDCITY_THREADS", "4")),
                        help="threads per worker (a browser keeps idle connections open)")
+    serve.add_argument("--simulate", action="store_true", default=os.environ.get("GRIDCITY_FLEET_SIMULATE") == "1",
+                       help="also run the fleet simulator against this server (make run does, in demo mode)")
     serve.set_defaults(func=cmd_serve)
     tiles = sub.add_parser("tiles", help="vector tiles: offline packages, cache").add_subparsers(
         dest="action", required=True)
@@ -166,7 +178,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--user", help="export as this user (their role and jurisdiction apply)")
     export.set_defaults(func=cmd_tiles)
     tiles.add_parser("clear", help="drop every cached tile").set_defaults(func=cmd_tiles)
-    for package in (importers_cli, gridding_cli):
+    for package in (importers_cli, gridding_cli, fleet_cli):
         package.add_commands(sub)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
