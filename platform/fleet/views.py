@@ -9,6 +9,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -110,8 +111,22 @@ class LiveList(APIView):
                          "signal_timeout": live.settings.GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS})
 
 
+class EventStreamRenderer(BaseRenderer):
+    """Lets an EventSource (``Accept: text/event-stream``) through DRF's content negotiation; the
+    stream itself is a Django streaming response, and an error before it starts is JSON text."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+
+    def render(self, data: object, accepted_media_type: str | None = None,
+               renderer_context: dict | None = None) -> bytes:
+        return json.dumps(data, ensure_ascii=False).encode()
+
+
 class LiveStream(APIView):
     """Server-sent events: a ``snapshot`` of the live positions, then ``positions`` as fixes arrive."""
+
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     @extend_schema(responses={(200, "text/event-stream"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:
