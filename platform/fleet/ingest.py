@@ -7,10 +7,12 @@ retention, a possible speed, a known terminal); a bad one is rejected with its i
 reason while the rest are stored. Storing is set-based and idempotent: one
 ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`` on the natural key (vehicle resolved
 from the terminal, fix time), so a resent fix is counted as a duplicate and an out-of-order or
-late one lands in its day's partition. The same transaction moves each vehicle's live position to
-its newest stored fix if that is newer than the one it shows (never backwards), and notifies the
-live channel; it commits with ``synchronous_commit = on`` whatever the server's default, so an
-answer means the fixes are on disk.
+late one lands in its day's partition. The same transaction moves each vehicle's live position
+(``fleet_liveposition``) to its newest stored fix if that is newer than the one it holds (never
+backwards), notifies the live channel, and lets the vehicles layer take the positions it is due
+(at most every ``GRIDCITY_FLEET_LAYER_REFRESH_SECONDS`` per vehicle: the layer's table is audited
+and drops cached tiles, too dear for every batch). It commits with ``synchronous_commit = on``
+whatever the server's default, so an answer means the fixes are on disk.
 """
 
 from __future__ import annotations
@@ -214,9 +216,10 @@ def _resolve(keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, st
 _known_days: set[date] = set()
 
 
-def ensure_partitions(days: set[date]) -> None:
-    """Create the day partitions ``days`` need (each once per process; the function is idempotent)."""
-    missing = sorted(days - _known_days)
+def ensure_partitions(days: set[date], recheck: bool = False) -> None:
+    """Create the day partitions ``days`` need (each asked once per process unless ``recheck``; the
+    SQL function is idempotent)."""
+    missing = sorted(days if recheck else days - _known_days)
     if not missing:
         return
     with connection.cursor() as cur:
@@ -261,15 +264,35 @@ WITH ins AS (
 SELECT DISTINCT ON (vehicle_id) vehicle_id, time, ST_X(geom), ST_Y(geom), speed, heading, count(*) OVER ()
 FROM ins ORDER BY vehicle_id, time DESC
 """).format(table=sql.Identifier(FIX_TABLE)).as_string(None)
-LOCK = "SELECT id FROM fleet_vehicle WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
-MOVE = """
-UPDATE fleet_vehicle v
-SET geom = ST_SetSRID(ST_MakePoint(l.lon, l.lat), 4490), fix_time = l.time, speed = l.speed, heading = l.heading
+# Each vehicle's newest stored fix into its live position, only forward in time; rows in vehicle
+# order, so concurrent batches lock them in the same order.
+LIVE = """
+INSERT INTO fleet_liveposition AS l (vehicle_id, time, geom, speed, heading, stale)
+SELECT id, time, ST_SetSRID(ST_MakePoint(lon, lat), 4490), speed, heading, true
 FROM unnest(%s::bigint[], %s::timestamptz[], %s::float8[], %s::float8[], %s::real[], %s::real[])
-     AS l(id, time, lon, lat, speed, heading)
-WHERE v.id = l.id AND (v.fix_time IS NULL OR v.fix_time < l.time)
-RETURNING v.id
+     AS n(id, time, lon, lat, speed, heading)
+ORDER BY id
+ON CONFLICT (vehicle_id) DO UPDATE
+SET time = EXCLUDED.time, geom = EXCLUDED.geom, speed = EXCLUDED.speed, heading = EXCLUDED.heading, stale = true
+WHERE l.time < EXCLUDED.time
+RETURNING vehicle_id
 """
+# The vehicles layer takes the stale live positions it has not been given for a while (any vehicle's,
+# so a parked vehicle's last fix reaches it with the next batch of any feed); rows another batch is
+# refreshing are skipped, not waited for.
+REFRESH = """
+WITH due AS (
+  SELECT vehicle_id FROM fleet_liveposition
+  WHERE stale AND (refreshed_at IS NULL OR refreshed_at <= now() - make_interval(secs => %s))
+  ORDER BY vehicle_id LIMIT %s FOR UPDATE SKIP LOCKED),
+done AS (
+  UPDATE fleet_liveposition l SET stale = false, refreshed_at = now() FROM due
+  WHERE l.vehicle_id = due.vehicle_id RETURNING l.vehicle_id, l.time, l.geom, l.speed, l.heading)
+UPDATE fleet_vehicle v SET geom = d.geom, fix_time = d.time, speed = d.speed, heading = d.heading
+FROM done d WHERE v.id = d.vehicle_id
+"""
+# Stale live positions the layer takes per batch at most.
+REFRESH_LIMIT = 500
 
 
 def _store(rows: list[list], feed_id: int | None, actor: str) -> tuple[int, list[int]]:
@@ -283,13 +306,18 @@ def _store(rows: list[list], feed_id: int | None, actor: str) -> tuple[int, list
         if not latest:
             return 0, []
         stored = int(latest[0][6])
-        ids = [r[0] for r in latest]
-        cur.execute(LOCK, [ids])
-        cur.execute(MOVE, [ids, *([r[i] for r in latest] for i in range(1, 6))])
+        cur.execute(LIVE, [list(c) for c in zip(*(r[:6] for r in latest), strict=True)])
         moved = sorted(r[0] for r in cur.fetchall())
+        refresh_layer(cur)
         for payload in _payloads(moved):
             cur.execute("SELECT pg_notify(%s, %s)", [LIVE_CHANNEL, payload])
     return stored, moved
+
+
+def refresh_layer(cur: object, every: float | None = None) -> None:
+    """Copy due stale live positions into the vehicles layer (see ``REFRESH``)."""
+    seconds = settings.GRIDCITY_FLEET_LAYER_REFRESH_SECONDS if every is None else every
+    cur.execute(REFRESH, [seconds, REFRESH_LIMIT])  # type: ignore[attr-defined]
 
 
 def _payloads(ids: list[int]) -> list[str]:

@@ -36,15 +36,16 @@ GATHER_SECONDS = 0.1
 
 
 def positioned(actor: Actor) -> QuerySet:
-    """The vehicles and people with a position that ``actor`` may see."""
-    return visible(VEHICLES, actor).exclude(geom=None)
+    """The vehicles and people with a live position that ``actor`` may see (the position joined)."""
+    return visible(VEHICLES, actor).filter(live__isnull=False).select_related("live")
 
 
 def live_json(v: Vehicle, now: datetime) -> dict[str, object]:
+    p = v.live
     return {"id": v.pk, "category": v.category, "kind": v.kind, "kind_name": KINDS.get(v.kind, v.kind),
             "label": v.plate or v.name or v.terminal, "group": v.group, "available": v.available,
-            "lon": v.geom.x, "lat": v.geom.y, "time": v.fix_time.isoformat() if v.fix_time else None,
-            "speed": v.speed, "heading": v.heading, "online": online(v.fix_time, now)}
+            "lon": p.geom.x, "lat": p.geom.y, "time": p.time.isoformat(), "speed": p.speed, "heading": p.heading,
+            "online": online(p.time, now)}
 
 
 def positions(actor: Actor, ids: Iterable[int] | None = None) -> list[dict[str, object]]:
@@ -53,7 +54,8 @@ def positions(actor: Actor, ids: Iterable[int] | None = None) -> list[dict[str, 
         rows = rows.filter(pk__in=list(ids))
     now = datetime.now(UTC)
     return [live_json(v, now) for v in rows.only("id", "category", "kind", "name", "plate", "terminal", "group",
-                                                 "available", "geom", "fix_time", "speed", "heading")]
+                                                 "available", "live__geom", "live__time", "live__speed",
+                                                 "live__heading")]
 
 
 def _event(name: str, data: object) -> bytes:

@@ -60,7 +60,8 @@ class Vehicle(Feature):
                                related_name="devices", verbose_name="人员账号")
     responsibility_grid = models.ForeignKey(ResponsibilityGrid, models.SET_NULL, null=True, blank=True,
                                             related_name="devices", verbose_name="责任网格")
-    # The live position: the newest stored fix (written by the ingest, read-only in the API).
+    # The layer's copy of the live position (LivePosition), refreshed by the ingest at most every
+    # GRIDCITY_FLEET_LAYER_REFRESH_SECONDS: what tiles and the GeoJSON API serve; read-only in the API.
     geom = models.PointField("最新位置", srid=SRID, null=True, blank=True)
     fix_time = models.DateTimeField("定位时间", null=True, blank=True)
     speed = models.FloatField("速度(km/h)", null=True, blank=True)
@@ -97,6 +98,25 @@ class Vehicle(Feature):
             problems["area_code"] = exc
         if problems:
             raise ValidationError(problems)
+
+
+class LivePosition(models.Model):
+    """The newest stored fix of a vehicle, kept by the ingest in every batch (no triggers on this
+    table: it is the hot path). ``stale`` marks a position the vehicles layer (the registry copy in
+    :class:`Vehicle`, audited and tile-invalidated) has not taken yet; the ingest copies stale
+    positions into it at most every ``GRIDCITY_FLEET_LAYER_REFRESH_SECONDS`` per vehicle."""
+
+    vehicle = models.OneToOneField(Vehicle, models.CASCADE, primary_key=True, related_name="live")
+    time = models.DateTimeField("定位时间")
+    geom = models.PointField("位置", srid=SRID)
+    speed = models.FloatField("速度(km/h)", null=True, blank=True)
+    heading = models.FloatField("方向(°)", null=True, blank=True)
+    stale = models.BooleanField(default=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "实时位置"
+        indexes = [models.Index(fields=["vehicle"], condition=models.Q(stale=True), name="fleet_live_stale")]
 
 
 class FeedCredential(models.Model):

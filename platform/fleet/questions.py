@@ -1,8 +1,8 @@
 """Questions about where vehicles went, each one set-based SQL over the fixes or the live positions.
 
 - :func:`passed` 违规反查: the vehicles that passed an area or a road segment (buffered by metres)
-  between two times: a fix inside, or a step between two fixes (at most ``LEG_SECONDS`` apart)
-  crossing it, so a vehicle that drove across between reports is found too;
+  between two times: a fix inside, or a step between two consecutive fixes (at most
+  ``LEG_SECONDS`` apart) crossing it, so a vehicle that drove across between reports is found too;
 - :func:`nearest`: the nearest available, online vehicles of a group to a point (a full-bin report);
 - :func:`daily`: mileage and working hours per vehicle for a day (rules as in ``track``).
 
@@ -29,28 +29,29 @@ from .track import GAP_SECONDS, MOVING_KMH
 
 # A step between two fixes further apart than this is a gap, not a drive across the area.
 LEG_SECONDS = 120
-# How far a vehicle may drive in LEG_SECONDS (at ~60 km/h): the reach of the candidate search.
-LEG_REACH_M = 2000
+# How far a vehicle may drive in LEG_SECONDS (at 100 km/h): both ends of a step that crosses the area
+# lie within this of it, so only the fixes this near are read (by the GiST index), not whole tracks.
+LEG_REACH_M = 3400
 
 _PASSED = sql.SQL("""
 WITH a AS (SELECT ST_SetSRID(ST_Buffer(g::geography, %(buffer)s)::geometry, 4490) AS g,
                   ST_SetSRID(ST_Buffer(g::geography, %(buffer)s + %(reach)s)::geometry, 4490) AS wide
            FROM (SELECT ST_GeomFromEWKT(%(area)s) AS g) s),
-candidates AS (
-  SELECT DISTINCT f.vehicle_id FROM {fixes} f, a
+near AS (
+  SELECT f.vehicle_id, f.time, f.geom FROM {fixes} f, a
   WHERE f.vehicle_id = ANY(%(ids)s) AND f.time >= %(start)s AND f.time < %(end)s AND ST_Intersects(f.geom, a.wide)),
 legs AS (
-  SELECT f.vehicle_id, f.time, f.geom, lag(f.time) OVER w AS prev_time, lag(f.geom) OVER w AS prev_geom
-  FROM {fixes} f
-  WHERE f.vehicle_id IN (SELECT vehicle_id FROM candidates) AND f.time >= %(start)s AND f.time < %(end)s
-  WINDOW w AS (PARTITION BY f.vehicle_id ORDER BY f.time))
-SELECT l.vehicle_id, min(CASE WHEN ST_Intersects(l.geom, a.g) THEN l.time ELSE l.prev_time END), max(l.time),
-       count(*) FILTER (WHERE ST_Intersects(l.geom, a.g))
-FROM legs l, a
-WHERE ST_Intersects(l.geom, a.g)
-   OR (l.time - l.prev_time <= make_interval(secs => %(leg)s) AND ST_Intersects(ST_MakeLine(l.prev_geom, l.geom), a.g))
-GROUP BY l.vehicle_id
-ORDER BY 2
+  SELECT vehicle_id, time, geom, lag(time) OVER w AS prev_time, lag(geom) OVER w AS prev_geom FROM near
+  WINDOW w AS (PARTITION BY vehicle_id ORDER BY time)),
+hits AS (
+  SELECT l.vehicle_id, l.time, l.prev_time, ST_Intersects(l.geom, a.g) AS inside FROM legs l, a
+  WHERE ST_Intersects(l.geom, a.g)
+     OR (l.time - l.prev_time <= make_interval(secs => %(leg)s)
+         AND ST_Intersects(ST_MakeLine(l.prev_geom, l.geom), a.g)
+         AND NOT EXISTS (SELECT 1 FROM {fixes} b WHERE b.vehicle_id = l.vehicle_id AND b.time > l.prev_time
+                         AND b.time < l.time)))
+SELECT vehicle_id, min(CASE WHEN inside THEN time ELSE prev_time END), max(time), count(*) FILTER (WHERE inside)
+FROM hits GROUP BY vehicle_id ORDER BY 2
 """).format(fixes=sql.Identifier(FIX_TABLE)).as_string(None)
 
 _DAILY = sql.SQL("""
@@ -88,12 +89,12 @@ def nearest(actor: Actor, point: Point, group: str | None, kind: str | None, lim
     """Available vehicles online now, nearest first, with their distance in metres."""
     now = datetime.now(UTC)
     since = now - timedelta(seconds=settings.GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS)
-    rows = positioned(actor).filter(available=True, category=VEHICLE, fix_time__gte=since)
+    rows = positioned(actor).filter(available=True, category=VEHICLE, live__time__gte=since)
     if group:
         rows = rows.filter(group=group)
     if kind:
         rows = rows.filter(kind=kind)
-    found = rows.annotate(distance=Distance("geom", point)).order_by("distance")[:limit]
+    found = rows.annotate(distance=Distance("live__geom", point)).order_by("distance")[:limit]
     return [{**live_json(v, now), "distance_m": round(v.distance.m, 1)} for v in found]
 
 

@@ -43,16 +43,16 @@ def online(fix_time: datetime | None, now: datetime) -> bool:
 
 
 def as_json(v: Vehicle, now: datetime) -> dict[str, object]:
-    position = None
-    if v.geom is not None:
-        position = {"lon": v.geom.x, "lat": v.geom.y, "time": v.fix_time.isoformat() if v.fix_time else None,
-                    "speed": v.speed, "heading": v.heading}
+    live = getattr(v, "live", None)
+    position = None if live is None else {"lon": live.geom.x, "lat": live.geom.y, "time": live.time.isoformat(),
+                                          "speed": live.speed, "heading": live.heading}
     return {
         "id": v.pk, "category": v.category, "kind": v.kind, "kind_name": KINDS.get(v.kind, v.kind), "name": v.name,
         "plate": v.plate, "plate_colour": v.plate_colour, "group": v.group, "company": v.company,
         "has_gps": v.has_gps, "has_weighing": v.has_weighing, "has_video": v.has_video, "terminal": v.terminal,
         "area_code": v.area_code, "available": v.available, "person": v.person_id,
-        "responsibility_grid": v.responsibility_grid_id, "position": position, "online": online(v.fix_time, now),
+        "responsibility_grid": v.responsibility_grid_id, "position": position,
+        "online": online(live.time if live else None, now),
     }
 
 

@@ -33,7 +33,7 @@ WINDOW_DOC = [OpenApiParameter("from", str, description="ISO 8601 with offset"),
 
 
 def _vehicle(request: Request, pk: int) -> Vehicle:
-    found = visible(VEHICLES, request.user).filter(pk=pk).first()
+    found = visible(VEHICLES, request.user).select_related("live").filter(pk=pk).first()
     if found is None:
         raise VehicleNotFound(f"no vehicle or person {pk} you can see", field="id")
     return found
@@ -46,7 +46,7 @@ class VehicleList(APIView):
     @extend_schema(parameters=[OpenApiParameter(n, str) for n in ("category", "kind", "group", "available")],
                    responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        rows = visible(VEHICLES, request.user)
+        rows = visible(VEHICLES, request.user).select_related("live")
         for name in ("category", "kind", "group"):
             if request.query_params.get(name):
                 rows = rows.filter(**{name: request.query_params[name]})

@@ -10,7 +10,7 @@ from django.db import connection
 from fleet_tracks import Fix
 
 from fleet import credentials
-from fleet.models import Vehicle
+from fleet.models import LivePosition, Vehicle
 from importers import chinacoords
 
 URL = "/api/gps/fixes/"
@@ -66,9 +66,9 @@ def test_shuffled_resent_and_late_batches_are_stored_once_and_play_back_in_order
         assert [p[0] for p in body["points"]] == [f.time.timestamp() for f in own]
         assert [round(p[1], 7) for p in body["points"]] == [round(f.lon, 7) for f in own]
         # the live position is the newest fix, although older ones arrived after it
-        bus.refresh_from_db()
-        assert bus.fix_time == own[-1].time
-        assert (round(bus.geom.x, 7), round(bus.geom.y, 7)) == (round(own[-1].lon, 7), round(own[-1].lat, 7))
+        live = LivePosition.objects.get(vehicle=bus)
+        assert live.time == own[-1].time
+        assert (round(live.geom.x, 7), round(live.geom.y, 7)) == (round(own[-1].lon, 7), round(own[-1].lat, 7))
 
 
 def test_each_bad_fix_is_rejected_with_its_index_and_reason_and_the_rest_stored(fleet) -> None:
@@ -123,10 +123,26 @@ def test_the_live_position_only_moves_forward(fleet) -> None:
                        "lat": 33.21}])
     post(fleet.feed, [{"terminal": terminal, "time": (now - timedelta(seconds=60)).isoformat(), "lon": 120.41,
                        "lat": 33.11}])
-    bus = Vehicle.objects.get(terminal=terminal)
-    assert bus.fix_time == (now - timedelta(seconds=10)).replace(microsecond=bus.fix_time.microsecond)
-    assert round(bus.geom.x, 6) == 120.46
+    live = LivePosition.objects.get(vehicle__terminal=terminal)
+    assert live.time == now - timedelta(seconds=10) and round(live.geom.x, 6) == 120.46
     assert stored_count() == 2
+
+
+def test_the_vehicles_layer_takes_live_positions_at_most_every_refresh_interval(fleet, settings) -> None:
+    from django.core.management import call_command
+
+    settings.GRIDCITY_FLEET_LAYER_REFRESH_SECONDS = 3600
+    terminal = next(iter(fleet.buses))
+    now = datetime.now(UTC)
+    for seconds, lon in ((60, 120.41), (30, 120.42)):
+        post(fleet.feed, [{"terminal": terminal, "time": (now - timedelta(seconds=seconds)).isoformat(), "lon": lon,
+                           "lat": 33.2}])
+    bus = Vehicle.objects.get(terminal=terminal)
+    assert round(bus.geom.x, 6) == 120.41  # the first position at once; the second waits for the interval
+    assert round(LivePosition.objects.get(vehicle=bus).geom.x, 6) == 120.42
+    call_command("fleet_maintain", verbosity=0)  # and the daily upkeep leaves none behind
+    bus.refresh_from_db()
+    assert round(bus.geom.x, 6) == 120.42 and bus.fix_time == now - timedelta(seconds=30)
 
 
 def test_only_an_active_feed_credential_may_ingest_and_it_may_do_nothing_else(fleet, city) -> None:

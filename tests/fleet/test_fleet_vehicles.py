@@ -86,7 +86,8 @@ def test_a_vehicle_with_a_track_is_kept(fleet, city) -> None:
     assert refused.status_code == 409 and "available" in refused.json()["detail"]
 
 
-def test_live_positions_are_the_vehicles_layer_in_the_registry_and_its_tiles(fleet, city) -> None:
+def test_live_positions_are_the_vehicles_layer_in_the_registry_and_its_tiles(fleet, city, settings) -> None:
+    settings.GRIDCITY_FLEET_LAYER_REFRESH_SECONDS = 0
     bus = next(iter(fleet.buses.values()))
     fleet.feed.post("/api/gps/fixes/", {"fixes": [{"terminal": bus.terminal, "time": datetime.now(UTC).isoformat(),
                                                    "lon": 120.45, "lat": 33.2, "heading": 45, "speed": 20}]},

@@ -172,6 +172,9 @@ GRIDCITY_FLEET_RETENTION_DAYS = int(os.environ.get("GRIDCITY_FLEET_RETENTION_DAY
 GRIDCITY_FLEET_PARTITIONS_AHEAD = int(os.environ.get("GRIDCITY_FLEET_PARTITIONS_AHEAD", "7"))
 # 信号接收超时: a vehicle whose newest fix is older than this is offline.
 GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS = int(os.environ.get("GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS", "300"))
+# The vehicles layer (tiles, GeoJSON) takes a vehicle's live position at most this often; the live
+# list and stream are immediate.
+GRIDCITY_FLEET_LAYER_REFRESH_SECONDS = float(os.environ.get("GRIDCITY_FLEET_LAYER_REFRESH_SECONDS", "30"))
 # A live stream (server-sent events) ends after this long; the browser's EventSource reconnects.
 GRIDCITY_FLEET_STREAM_SECONDS = int(os.environ.get("GRIDCITY_FLEET_STREAM_SECONDS", "300"))
 
