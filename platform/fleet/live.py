@@ -27,7 +27,7 @@ from layers.access import Actor, visible
 
 from .layers import VEHICLES
 from .models import KINDS, LIVE_CHANNEL, Vehicle
-from .registry import online
+from .vehicles import online
 
 # A comment line every this many seconds keeps proxies from closing an idle stream.
 KEEPALIVE_SECONDS = 15.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -18,8 +19,7 @@ from layers.access import check_read, visible
 from layers.errors import FeatureNotFound
 from layers.registry import registry
 
-from . import ingest, live, params, questions, track
-from . import registry as vehicles
+from . import ingest, live, params, questions, track, vehicles
 from .credentials import HOW, FeedAuthentication
 from .errors import BadBatch, BatchTooLarge, FeedNotAuthenticated, VehicleNotFound
 from .layers import VEHICLES
@@ -108,7 +108,7 @@ class LiveList(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         return Response({"vehicles": live.positions(request.user),
-                         "signal_timeout": live.settings.GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS})
+                         "signal_timeout": settings.GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS})
 
 
 class EventStreamRenderer(BaseRenderer):

@@ -20,7 +20,7 @@ CREATE TABLE fleet_fix (
     weight real,
     rfid text,
     lid text,
-    feed_id integer,
+    feed_id bigint,
     received_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (vehicle_id, time)
 ) PARTITION BY RANGE (time);
