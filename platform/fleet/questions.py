@@ -33,13 +33,17 @@ LEG_SECONDS = 120
 # lie within this of it, so only the fixes this near are read (by the GiST index), not whole tracks.
 LEG_REACH_M = 3400
 
+# The area and its reach, buffered in metres; computed first so the search below gets them as bound
+# values (the planner then sees how small the area is and reads the fixes by their GiST index).
+_BUFFERS = ("SELECT ST_AsEWKB(ST_SetSRID(ST_Buffer(g::geography, %(buffer)s)::geometry, 4490)),"
+            " ST_AsEWKB(ST_SetSRID(ST_Buffer(g::geography, %(buffer)s + %(reach)s)::geometry, 4490))"
+            " FROM (SELECT ST_GeomFromEWKT(%(area)s) AS g) s")
 _PASSED = sql.SQL("""
-WITH a AS (SELECT ST_SetSRID(ST_Buffer(g::geography, %(buffer)s)::geometry, 4490) AS g,
-                  ST_SetSRID(ST_Buffer(g::geography, %(buffer)s + %(reach)s)::geometry, 4490) AS wide
-           FROM (SELECT ST_GeomFromEWKT(%(area)s) AS g) s),
+WITH a AS (SELECT ST_GeomFromEWKB(%(g)s) AS g),
 near AS (
-  SELECT f.vehicle_id, f.time, f.geom FROM {fixes} f, a
-  WHERE f.vehicle_id = ANY(%(ids)s) AND f.time >= %(start)s AND f.time < %(end)s AND ST_Intersects(f.geom, a.wide)),
+  SELECT f.vehicle_id, f.time, f.geom FROM {fixes} f
+  WHERE f.vehicle_id = ANY(%(ids)s) AND f.time >= %(start)s AND f.time < %(end)s
+    AND ST_Intersects(f.geom, ST_GeomFromEWKB(%(wide)s))),
 legs AS (
   SELECT vehicle_id, time, geom, lag(time) OVER w AS prev_time, lag(geom) OVER w AS prev_geom FROM near
   WINDOW w AS (PARTITION BY vehicle_id ORDER BY time)),
@@ -78,8 +82,10 @@ def _labels(actor: Actor) -> dict[int, str]:
 def passed(actor: Actor, area: GEOSGeometry, buffer_m: float, start: datetime, end: datetime) -> list[dict]:
     labels = _labels(actor)
     with connection.cursor() as cur:
-        cur.execute(_PASSED, {"area": area.ewkt, "buffer": buffer_m, "reach": LEG_REACH_M, "ids": list(labels),
-                              "start": start, "end": end, "leg": LEG_SECONDS})
+        cur.execute(_BUFFERS, {"area": area.ewkt, "buffer": buffer_m, "reach": LEG_REACH_M})
+        inner, wide = cur.fetchone()
+        cur.execute(_PASSED, {"g": inner, "wide": wide, "ids": list(labels), "start": start, "end": end,
+                              "leg": LEG_SECONDS})
         rows = cur.fetchall()
     return [{"vehicle": pk, "label": labels[pk], "first": first.isoformat(), "last": last.isoformat(),
              "fixes_inside": inside} for pk, first, last, inside in rows]

@@ -72,6 +72,21 @@ def fixes(vehicle_id: int, start: datetime, end: datetime) -> Track:
     return Track(*(data[:, i] for i in range(5)))
 
 
+_POINTS_JSON = sql.SQL(
+    "SELECT count(*), coalesce(json_agg(json_build_array(extract(epoch FROM time), ST_X(geom), ST_Y(geom), speed,"
+    " heading) ORDER BY time), '[]')::text FROM {} WHERE vehicle_id = %s AND time >= %s AND time < %s"
+).format(sql.Identifier(FIX_TABLE)).as_string(None)
+
+
+def points_json(vehicle_id: int, start: datetime, end: datetime) -> tuple[int, str]:
+    """(count, JSON text of ``[[epoch, lon, lat, speed, heading], …]`` in time order): built by
+    PostgreSQL in one pass, so a vehicle-day of thousands of fixes is not re-encoded in Python."""
+    with connection.cursor() as cur:
+        cur.execute(_POINTS_JSON, [vehicle_id, start, end])
+        count, text = cur.fetchone()
+    return int(count), text
+
+
 def simplified(vehicle_id: int, start: datetime, end: datetime, tolerance_m: float) -> list[list[float]]:
     """[epoch, lon, lat] of the track simplified to ``tolerance_m`` metres (Web Mercator)."""
     with connection.cursor() as cur:

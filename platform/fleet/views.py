@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -141,7 +141,7 @@ class TrackView(APIView):
     """A vehicle's fixes in ``from``–``to`` in time order; ``zoom`` simplifies for that map zoom."""
 
     @extend_schema(parameters=[*WINDOW_DOC, OpenApiParameter("zoom", int)], responses=OpenApiTypes.OBJECT)
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: int) -> HttpResponse:
         vehicle = _vehicle(request, pk)
         start, end = params.window(request.query_params, TRACK_WINDOW)
         body: dict[str, object] = {"vehicle": vehicle.pk, "label": str(vehicle), "from": start.isoformat(),
@@ -150,12 +150,10 @@ class TrackView(APIView):
             zoom = int(params.number(request.query_params, "zoom", None, 0, 22))
             kept = track.simplified(vehicle.pk, start, end, track.tolerance_for_zoom(zoom))
             return Response({**body, "fields": ["time", "lon", "lat"], "count": len(kept), "points": kept})
-        fixes = track.fixes(vehicle.pk, start, end)
-        columns = [fixes.t, fixes.lon, fixes.lat, fixes.speed, fixes.heading]
-        points: list[list[float | None]] = [[None if v != v else v for v in row]  # NaN (no speed) → null
-                                            for row in zip(*(c.tolist() for c in columns), strict=True)]
-        return Response({**body, "fields": ["time", "lon", "lat", "speed", "heading"], "count": len(points),
-                         "points": points})
+        count, points = track.points_json(vehicle.pk, start, end)
+        head = json.dumps({**body, "fields": ["time", "lon", "lat", "speed", "heading"], "count": count},
+                          ensure_ascii=False)
+        return HttpResponse(f'{head[:-1]}, "points": {points}}}', content_type="application/json")
 
 
 class DayView(APIView):
