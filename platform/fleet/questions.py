@@ -27,11 +27,13 @@ from .live import live_json, positioned
 from .models import FIX_TABLE, VEHICLE
 from .track import GAP_SECONDS, MOVING_KMH
 
-# A step between two fixes further apart than this is a gap, not a drive across the area.
-LEG_SECONDS = 120
-# How far a vehicle may drive in LEG_SECONDS (at 100 km/h): both ends of a step that crosses the area
-# lie within this of it, so only the fixes this near are read (by the GiST index), not whole tracks.
-LEG_REACH_M = 3400
+# A step between two fixes further apart than this is a gap, not a drive across the area (terminals
+# report every 10–30 s).
+LEG_SECONDS = 60
+# How far a vehicle drives in LEG_SECONDS at 60 km/h (a town's limit for these trucks): both ends of a
+# step that crosses the area lie within this of it, so only the fixes this near are read (by the GiST
+# index), not whole tracks.
+LEG_REACH_M = 1000
 
 # The area and its reach, buffered in metres; computed first so the search below gets them as bound
 # values (the planner then sees how small the area is and reads the fixes by their GiST index).

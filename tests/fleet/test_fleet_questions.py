@@ -9,6 +9,7 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 
+from fleet.questions import LEG_SECONDS
 from fleet.track import fixes as track_fixes
 from fleet.track import stops
 
@@ -87,7 +88,7 @@ def test_back_search_finds_the_buses_that_passed_a_place_and_only_in_the_window(
     passed = {v["label"] for v in found}
     assert fleet.buses["LPL4720"].plate in passed
     # the same question answered independently: in metres around the place (shapely), a fix within
-    # 40 m or a step of at most 120 s whose segment comes within 40 m
+    # 40 m or a step of at most LEG_SECONDS whose segment comes within 40 m
     frame = Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lon_0={place.lon} +lat_0={place.lat} +datum=WGS84",
                                  always_xy=True)
     expected = set()
@@ -96,7 +97,7 @@ def test_back_search_finds_the_buses_that_passed_a_place_and_only_in_the_window(
         x, y = frame.transform([f.lon for f in theirs], [f.lat for f in theirs])
         near = shapely.points(x, y)
         legs = [shapely.LineString([(x[i - 1], y[i - 1]), (x[i], y[i])]) for i in range(1, len(theirs))
-                if (theirs[i].time - theirs[i - 1].time).total_seconds() <= 120]
+                if (theirs[i].time - theirs[i - 1].time).total_seconds() <= LEG_SECONDS]
         if (shapely.distance(shapely.Point(0, 0), near) <= 40).any() or any(leg.distance(shapely.Point(0, 0)) <= 40
                                                                              for leg in legs):
             expected.add(bus.plate)
