@@ -57,6 +57,6 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "fallback": FALLBACK_VIEW,
         # The fleet overlay (fleet/static/fleet/fleet.js): live vehicles and track playback.
         "fleet": {"live": reverse("vehicle-live"), "stream": reverse("vehicle-live-stream"),
-                  "vehicles": reverse("vehicle-list")},
+                  "vehicles": reverse("vehicle-list"), "nearest": reverse("fleet-nearest")},
     }
     return render(request, "webmap/map.html", {"config": config})

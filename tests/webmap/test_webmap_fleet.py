@@ -1,6 +1,6 @@
 """The fleet on the web map in headless Chromium: a fix posted by a feed reaches the page within
 2 s over server-sent events (no reload, no polling), drawn by status and heading; a vehicle's
-track plays back from the panel."""
+track plays back from the panel; a right click finds the nearest available vehicle."""
 
 from __future__ import annotations
 
@@ -72,3 +72,7 @@ def test_a_posted_fix_reaches_the_map_within_two_seconds_and_plays_back(page: Pa
     page.click("#playback-play")
     page.wait_for_function("() => Number(document.getElementById('playback-timeline').value) === 1000")
     expect(page.locator("#playback-play")).to_have_text("▶")  # stopped at the end
+
+    # a right click asks for the nearest available vehicles online: the one that just reported
+    page.click("#map", button="right", position={"x": 400, "y": 300})
+    expect(page.locator(".gc-nearest")).to_contain_text(plate)

@@ -2,8 +2,9 @@
  * The fleet on the web map 一张图: live vehicles and people pushed by server-sent events
  * (GET /api/vehicles/live/stream/, fed by PostgreSQL LISTEN/NOTIFY; no polling), drawn as arrows
  * turned to their heading and coloured by status (moving / stopped / offline by the signal
- * timeout 信号接收超时), and a track playback bar: a vehicle's fixes in a time window drawn coloured
- * by speed and replayed at ×1–×64 along a timeline.
+ * timeout 信号接收超时), a track playback bar: a vehicle's fixes in a time window drawn coloured
+ * by speed and replayed at ×1–×64 along a timeline, and a right click on the map asks for the
+ * nearest available vehicles online (GET /api/fleet/nearest/, e.g. for a full-bin report).
  *
  * It waits for the map page's "gridcity:map-ready" event (webmap/map.js) and adds itself to the map.
  */
@@ -250,6 +251,19 @@
     }
   }
 
+  /** Right click: the nearest available vehicles online to that point, in a popup. */
+  async function nearest(event) {
+    const { lat, lng } = event.latlng;
+    const response = await fetch(`${state.urls.nearest}?lon=${lng}&lat=${lat}&limit=5`, { credentials: "same-origin" });
+    const body = await response.json();
+    const rows = response.ok
+      ? body.vehicles.map((v) => `<li>${escapeHtml(v.label)} ${escapeHtml(v.kind_name)} · ${Math.round(v.distance_m)} m</li>`)
+      : [`<li>${escapeHtml(body.detail)}</li>`];
+    L.popup({ className: "gc-nearest" }).setLatLng(event.latlng)
+      .setContent(`<strong>最近可调度车辆</strong><ol>${rows.join("") || "<li>没有在线的可调度车辆</li>"}</ol>`)
+      .openOn(state.map);
+  }
+
   function start(map, urls) {
     state.map = map;
     state.urls = urls;
@@ -258,6 +272,7 @@
     fillVehicles().catch((error) => console.warn("车辆列表不可用", error));
     connect();
     setInterval(sweep, STATUS_SWEEP_MS);
+    map.on("contextmenu", (event) => nearest(event).catch((error) => console.warn("最近车辆查询失败", error)));
   }
 
   document.addEventListener("gridcity:map-ready", (event) => start(event.detail.map, event.detail.config.fleet));
