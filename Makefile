@@ -9,7 +9,7 @@ run: bootstrap
 	gridcity db start
 	gridcity migrate
 	gridcity demo --if-empty
-	gridcity serve
+	gridcity serve --simulate
 
 test: bootstrap
 	gridcity db start
@@ -26,7 +26,7 @@ architecture:
 	lint-imports
 
 typecheck:
-	mypy layers jobs tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity benchmarks
+	mypy layers jobs tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity platform/fleet benchmarks
 
 pytest:
 	pytest

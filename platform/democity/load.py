@@ -19,6 +19,7 @@ from psycopg import Cursor, sql
 
 from accounts.demo import DEMO_USERNAMES, create_demo_accounts
 from accounts.models import User
+from fleet.demo import load_demo_fleet
 from layers import maintenance
 from layers.codes import MAJOR_CLASSES
 from layers.editing import acting_as, bulk_audit
@@ -91,6 +92,7 @@ def load_city(city: City) -> dict[str, int]:
                 "components": _components(cur, city, now),
                 "facilities": _facilities(cur, city, now),
                 "responsibility grids": _responsibility(cur, city),
+                "vehicles": load_demo_fleet(DISTRICT_CODE, list(city.streets.codes)),
                 "component classes": classes,
                 "accounts": len(DEMO_USERNAMES),
             }

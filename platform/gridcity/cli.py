@@ -5,8 +5,12 @@
                                         owner-url: the owner role's, for migrations)
     gridcity migrate                    create or update the schema, as the owner role
     gridcity demo [--if-empty]          load the seeded demo district and the demo accounts
-    gridcity serve [--port 8000]        serve the platform (gunicorn) with job workers beside it
+    gridcity serve [--port 8000] [--simulate]
+                                        serve the platform (gunicorn) with job workers beside it;
+                                        --simulate also drives the demo fleet
     gridcity worker [--once]            run background jobs (imports, offline packages, evaluation builds)
+    gridcity fleet credential|maintain|simulate
+                                        GPS feed credentials, fix partitions, the fleet simulator
     gridcity tiles export --area CODE --layers a,b --zooms 12-18 OUT.mbtiles
                                         an offline package (MBTiles 1.3) for mobile clients
     gridcity tiles clear                drop every cached tile
@@ -20,6 +24,7 @@ import os
 import sys
 from typing import Any, cast
 
+from fleet import cli as fleet_cli
 from gridding import cli as gridding_cli
 from importers import cli as importers_cli
 
@@ -102,6 +107,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_app_role()
     connections.close_all()  # gunicorn's workers open their own
     print(f"gridcity at http://{host}:{args.port}/  (API: /api/layers/, schema: /api/schema/)", flush=True)
+    if args.simulate:
+        # The fleet simulator as a child that ends with the server.
+        import subprocess
+
+        subprocess.Popen([sys.executable, "-m", "gridcity.cli", "fleet", "simulate", "--exit-with-parent",
+                          "--url", f"http://{host}:{args.port}"])
     argv = gunicorn_argv(args)
     if args.job_workers == 0:
         os.execv(argv[0], argv)
@@ -204,6 +215,8 @@ def parser() -> argparse.ArgumentParser:
                        help="threads per worker (a browser keeps idle connections open)")
     serve.add_argument("--job-workers", type=int, default=int(os.environ.get("GRIDCITY_JOB_WORKERS", "1")),
                        help="job worker processes started beside the web server (0: none, run `gridcity worker`)")
+    serve.add_argument("--simulate", action="store_true", default=os.environ.get("GRIDCITY_FLEET_SIMULATE") == "1",
+                       help="also run the fleet simulator against this server (make run does, in demo mode)")
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run background jobs (imports, offline packages, evaluation builds)")
     worker.add_argument("--once", action="store_true", help="run what is queued, then exit")
@@ -221,6 +234,7 @@ def parser() -> argparse.ArgumentParser:
     tiles.add_parser("clear", help="drop every cached tile").set_defaults(func=cmd_tiles)
     for package in (importers_cli, gridding_cli):  # infrastructure's commands, handed what they need of the platform
         package.add_commands(sub, setup=django_setup, actor_for=command_actor)
+    fleet_cli.add_commands(sub)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

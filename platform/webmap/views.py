@@ -61,5 +61,8 @@ def map_page(request: HttpRequest) -> HttpResponse:
         "maxZoom": MAX_ZOOM,
         "roles": ROLES,
         "fallback": FALLBACK_VIEW,
+        # The fleet overlay (fleet/static/fleet/fleet.js): live vehicles and track playback.
+        "fleet": {"live": reverse("vehicle-live"), "stream": reverse("vehicle-live-stream"),
+                  "vehicles": reverse("vehicle-list"), "nearest": reverse("fleet-nearest")},
     }
     return render(request, "webmap/map.html", {"config": config})

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "tiles",
     "importers",
     "gridding",
+    "fleet",
     "webmap",
 ]
 
@@ -250,6 +251,21 @@ GRIDCITY_MAX_VERTICES = int(os.environ.get("GRIDCITY_MAX_VERTICES", "50000"))
 GRIDCITY_MEDIA_URL = os.environ.get("GRIDCITY_MEDIA_URL", "/media/")
 GRIDCITY_MAX_PHOTOS = int(os.environ.get("GRIDCITY_MAX_PHOTOS", "20"))
 GRIDCITY_MAX_PHOTO_URL = int(os.environ.get("GRIDCITY_MAX_PHOTO_URL", "500"))
+
+# GPS ingest and live positions (platform/fleet, docs/fleet.md).
+GRIDCITY_FLEET_MAX_BATCH = int(os.environ.get("GRIDCITY_FLEET_MAX_BATCH", "5000"))
+GRIDCITY_FLEET_MAX_FUTURE_SECONDS = int(os.environ.get("GRIDCITY_FLEET_MAX_FUTURE_SECONDS", "300"))
+GRIDCITY_FLEET_MAX_SPEED_KMH = float(os.environ.get("GRIDCITY_FLEET_MAX_SPEED_KMH", "200"))
+# Day partitions older than this are detached by `gridcity fleet maintain`; older fixes are refused.
+GRIDCITY_FLEET_RETENTION_DAYS = int(os.environ.get("GRIDCITY_FLEET_RETENTION_DAYS", "180"))
+GRIDCITY_FLEET_PARTITIONS_AHEAD = int(os.environ.get("GRIDCITY_FLEET_PARTITIONS_AHEAD", "7"))
+# 信号接收超时: a vehicle whose newest fix is older than this is offline.
+GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS = int(os.environ.get("GRIDCITY_FLEET_SIGNAL_TIMEOUT_SECONDS", "300"))
+# The vehicles layer (tiles, GeoJSON) takes a vehicle's live position at most this often; the live
+# list and stream are immediate.
+GRIDCITY_FLEET_LAYER_REFRESH_SECONDS = float(os.environ.get("GRIDCITY_FLEET_LAYER_REFRESH_SECONDS", "30"))
+# A live stream (server-sent events) ends after this long; the browser's EventSource reconnects.
+GRIDCITY_FLEET_STREAM_SECONDS = int(os.environ.get("GRIDCITY_FLEET_STREAM_SECONDS", "300"))
 
 LOGGING = {
     "version": 1,

@@ -467,6 +467,8 @@
     writeHash(map);
     showStatus(map);
     showCheckedLayers(map);
+    // Overlays of other packages (the fleet's live vehicles and playback) draw on the same map.
+    document.dispatchEvent(new CustomEvent("gridcity:map-ready", { detail: { map, config } }));
   }
 
   start().catch((error) => {
