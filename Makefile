@@ -22,7 +22,7 @@ lint:
 	ruff check .
 
 typecheck:
-	mypy layers tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity benchmarks
+	mypy layers tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity platform/geocoding benchmarks
 
 pytest:
 	pytest

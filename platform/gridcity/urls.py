@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/audit/", AuditLog.as_view(), name="audit-log"),
     path("api/imports/", include("importers.urls")),
     path("api/gridding/", include("gridding.urls")),
+    path("api/geocode/", include("geocoding.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("admin/", admin.site.urls),
     path("", include("tiles.urls")),

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tiles",
     "importers",
     "gridding",
+    "geocoding",
     "webmap",
 ]
 
