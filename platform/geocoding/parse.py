@@ -29,7 +29,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-import cn2an
 import opencc
 
 MAX_LENGTH = 200
@@ -88,7 +87,14 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _t2s().convert(text)
     text = _DROP.sub("", text).replace("—", "-").replace("–", "-")
-    return _CN_NUMBER.sub(lambda m: str(cn2an.cn2an(m.group(0), "smart")), text)
+    return _CN_NUMBER.sub(_arabic, text)
+
+
+def _arabic(match: re.Match[str]) -> str:
+    # cn2an takes a second to import: only a description with a Chinese numeral pays for it.
+    import cn2an
+
+    return str(cn2an.cn2an(match.group(0), "smart"))
 
 
 def split_tail(text: str) -> Tail:

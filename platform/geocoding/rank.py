@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
 from rapidfuzz.distance import Levenshtein
 
 ESTATE = ("花园", "小区", "新村", "家园", "名邸", "公寓", "华府", "苑", "园", "城", "府", "居", "庭", "湾")
@@ -57,6 +56,10 @@ def _strip_redundant(name: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _pinyin(text: str) -> tuple[str, ...]:
+    # pypinyin's character table takes seconds to load: the first search of a process pays it, not every
+    # process that sets up Django.
+    from pypinyin import lazy_pinyin
+
     return tuple(lazy_pinyin(text))
 
 
