@@ -7,6 +7,7 @@
     gridcity tiles export --area CODE --layers a,b --zooms 12-18 OUT.mbtiles
                                         an offline package (MBTiles 1.3) for mobile clients
     gridcity tiles clear                drop every cached tile
+    gridcity geocode FILE --column 地址  geocode a CSV/XLSX column of addresses
     gridcity manage …                   any Django management command
 """
 
@@ -17,6 +18,7 @@ import os
 import sys
 from typing import Any
 
+from geocoding import cli as geocoding_cli
 from gridding import cli as gridding_cli
 from importers import cli as importers_cli
 
@@ -166,7 +168,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--user", help="export as this user (their role and jurisdiction apply)")
     export.set_defaults(func=cmd_tiles)
     tiles.add_parser("clear", help="drop every cached tile").set_defaults(func=cmd_tiles)
-    for package in (importers_cli, gridding_cli):
+    for package in (importers_cli, gridding_cli, geocoding_cli):
         package.add_commands(sub)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
