@@ -89,6 +89,9 @@ class Addresses:
     plates: Plates
     zones: Places
     pois: Places
+    # Where the numbers left without a plate would stand: the truth a geocoder's interpolation is measured
+    # against (benchmarks/geocoding.py); never loaded.
+    unplated: Plates
 
 
 def _crossings(lines: np.ndarray) -> set[tuple[float, float]]:
@@ -145,13 +148,14 @@ def _road_names(rng: np.random.Generator, roads: Roads) -> tuple[list[list[str]]
     return aliases, old
 
 
-def _streets_and_plates(rng: np.random.Generator, roads: Roads) -> tuple[Streets, Plates]:
+def _streets_and_plates(rng: np.random.Generator, roads: Roads) -> tuple[Streets, Plates, Plates]:
     lines = roads.lines
     crossings = _crossings(lines)
     aliases, old_names = _road_names(rng, roads)
     centre = shapely.centroid(shapely.union_all(lines))
     ranges = np.zeros((len(lines), 4), dtype=int)
     codes, names, numbers, street, points = [], [], [], [], []
+    gone_numbers, gone_street, gone_points = [], [], []
     for i, line in enumerate(lines):
         length = float(line.length)
         xy = shapely.get_coordinates(line)
@@ -168,10 +172,14 @@ def _streets_and_plates(rng: np.random.Generator, roads: Roads) -> tuple[Streets
             s = s[shapely.distance(shapely.points(_along(line, s)[0]), centre) < PLATED_RADIUS_M]
             seq = first + 2 * np.arange(len(s))
             keep = rng.random(len(s)) >= MISSING_SHARE
-            base, normal = _along(line, s[keep])
-            offset = half + rng.uniform(*SETBACK_M, int(keep.sum()))
-            points.append(base + side * normal * offset[:, None])
+            base, normal = _along(line, s)
+            offset = half + rng.uniform(*SETBACK_M, len(s))
+            at = base + side * normal * offset[:, None]
+            points.append(at[keep])
             numbers.append(seq[keep])
+            gone_points.append(at[~keep])
+            gone_numbers.append(seq[~keep])
+            gone_street.append(np.full(int((~keep).sum()), i))
             street.append(np.full(int(keep.sum()), i))
             shown = np.where(rng.random(int(keep.sum())) < OLD_NAME_PLATE_SHARE, 1, 0) if old_names[i] else None
             names += [old_names[i][0] if shown is not None and shown[k] else roads.names[i]
@@ -185,7 +193,11 @@ def _streets_and_plates(rng: np.random.Generator, roads: Roads) -> tuple[Streets
                       aliases=aliases, old_names=old_names, ranges=ranges, lines=lines)
     plates = Plates(codes=codes, street_names=names, numbers=number_arr, street=street_arr,
                     points=shapely.points(np.concatenate(points)))
-    return streets, plates
+    gone_street_arr = np.concatenate(gone_street)
+    unplated = Plates(codes=[""] * len(gone_street_arr), street_names=[roads.names[i] for i in gone_street_arr],
+                      numbers=np.concatenate(gone_numbers), street=gone_street_arr,
+                      points=shapely.points(np.concatenate(gone_points)))
+    return streets, plates, unplated
 
 
 def _estates(rng: np.random.Generator, lattice: Lattice) -> tuple[Places, list[tuple[str, shapely.Point]]]:
@@ -277,6 +289,7 @@ def _pois(rng: np.random.Generator, lattice: Lattice, divisions: Divisions, zone
 
 def generate_addresses(rng: np.random.Generator, lattice: Lattice, divisions: Divisions, roads: Roads) -> Addresses:
     """Streets, door plates, estates and POIs of the demo district (metres, EPSG:4549)."""
-    streets, plates = _streets_and_plates(rng, roads)
+    streets, plates, unplated = _streets_and_plates(rng, roads)
     zones, gates = _estates(rng, lattice)
-    return Addresses(streets=streets, plates=plates, zones=zones, pois=_pois(rng, lattice, divisions, zones, gates))
+    return Addresses(streets=streets, plates=plates, zones=zones, pois=_pois(rng, lattice, divisions, zones, gates),
+                     unplated=unplated)

@@ -126,4 +126,5 @@ def _addresses_to_storage(a: Addresses) -> Addresses:
 
     return Addresses(streets=replace(a.streets, lines=to_storage(a.streets.lines)),
                      plates=replace(a.plates, points=to_storage(a.plates.points)),
-                     zones=places(a.zones), pois=places(a.pois))
+                     zones=places(a.zones), pois=places(a.pois),
+                     unplated=replace(a.unplated, points=to_storage(a.unplated.points)))
