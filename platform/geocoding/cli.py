@@ -29,10 +29,9 @@ def cmd_geocode(args: argparse.Namespace) -> int:
     from gridcity.cli import command_actor, django_setup
 
     django_setup()
-    from django.db import connection
     from tqdm import tqdm
 
-    from . import batch, coords
+    from . import batch, coords, lookup
     from .views import parse_area
 
     crs = coords.parse_crs(args.crs, field="--crs")
@@ -40,8 +39,8 @@ def cmd_geocode(args: argparse.Namespace) -> int:
     frame = batch.read(args.file, args.column)
     actor = command_actor(args.user)
     with tqdm(total=len(frame), unit="row", desc=f"geocode {args.file.name}", file=sys.stderr) as bar, \
-            connection.cursor() as cur:
-        result, unmatched = batch.geocode_frame(cur.cursor, frame, args.column, actor, crs, area, bar.update)
+            lookup.cursor() as cur:
+        result, unmatched = batch.geocode_frame(cur, frame, args.column, actor, crs, area, bar.update)
     out = args.out or batch.output_path(args.file)
     batch.write(result, out)
     found = len(frame) - len(unmatched)

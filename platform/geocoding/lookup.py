@@ -13,10 +13,12 @@ used as a subquery), so the rule stays the one ``layers.access`` defines.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Model
-from psycopg import Cursor, sql
+from psycopg import Connection, Cursor, sql
 
 from layers.access import Actor, visible
 from layers.models import POI, Community, District, DoorPlate, Street, StreetLine, UnitGrid, Zone
@@ -55,6 +57,25 @@ def scope(layer_name: str, actor: Actor) -> tuple[sql.Composable, list[object]]:
         return sql.SQL("true"), []
     text, params = rows.values("id").query.sql_with_params()
     return sql.SQL("t.id IN ({})").format(sql.SQL(text)), list(params)  # the ORM's own SQL, its values bound
+
+
+_TUNED: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def _threshold(cur: Cursor) -> None:
+    """pg_trgm's word-similarity threshold for ``%>`` (default 0.6 is too strict for a name with a
+    slip in it), set once per connection."""
+    if cur.connection not in _TUNED:
+        cur.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(TRIGRAM_THRESHOLD)])
+        _TUNED.add(cur.connection)
+
+
+def cursor() -> Cursor:
+    """A cursor on Django's connection that binds values on the server (Django's own binds them in
+    the client), so the geocoder's few statements can be prepared (``prepare=True``): the server
+    plans each once per connection instead of on every query (planning is most of their time)."""
+    connection.ensure_connection()
+    return Cursor(connection.connection)
 
 
 @dataclass(frozen=True)
@@ -99,7 +120,8 @@ def names(cur: Cursor, text: str, actor: Actor, kinds: tuple[str, ...] = ("stree
                 kind=sql.Literal(kind), category=category, table=_table(layer.model), point=sql.SQL(point),
                 scope=where, close=close))
         params += [key, key, *scope_params, *near_params, limit]
-    cur.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(TRIGRAM_THRESHOLD)])
+    _threshold(cur)
+    # Not prepared: a generic plan cannot know the text looked up and scans every name.
     cur.execute(sql.SQL(" UNION ALL ").join(parts), params)
     return [NameHit(kind, id_, code, name, json.loads(aliases), json.loads(old), category, x, y, sim)
             for kind, id_, code, name, aliases, old, category, x, y, sim in cur.fetchall()]
@@ -140,7 +162,7 @@ def plates(cur: Cursor, street_names: list[str], number: int, actor: Actor) -> P
     parity = number % 2
     params: list[object] = [street_names, *scope_params, number, street_names, *scope_params, number, parity,
                             street_names, *scope_params, number, parity, street_names, *scope_params]
-    cur.execute(statement, params)
+    cur.execute(statement, params, prepare=True)
     exact, below, above, count = [], None, None, 0
     for kind, *row in cur.fetchall():
         if kind == "count":
@@ -160,7 +182,7 @@ def street_point(cur: Cursor, street_id: int, fraction: float) -> tuple[float, f
         "SELECT ST_X(p), ST_Y(p), degrees(ST_Azimuth(ST_LineInterpolatePoint(geom, greatest(%s - 0.001, 0))::geography,"
         " ST_LineInterpolatePoint(geom, least(%s + 0.001, 1))::geography))"
         " FROM {table}, LATERAL ST_LineInterpolatePoint(geom, %s) AS p WHERE id = %s").format(
-            table=_table(StreetLine)), [fraction, fraction, fraction, street_id])
+            table=_table(StreetLine)), [fraction, fraction, fraction, street_id], prepare=True)
     row = cur.fetchone()
     assert row is not None
     return float(row[0]), float(row[1]), float(row[2])
@@ -175,7 +197,7 @@ class StreetRanges:
 
 def street_ranges(cur: Cursor, street_id: int) -> StreetRanges:
     cur.execute(sql.SQL("SELECT left_from, left_to, right_from, right_to FROM {} WHERE id = %s").format(
-        _table(StreetLine)), [street_id])
+        _table(StreetLine)), [street_id], prepare=True)
     row = cur.fetchone()
     assert row is not None
     lf, lt, rf, rt = row
@@ -194,7 +216,7 @@ def crossings(cur: Cursor, first: list[int], second: list[int],
         "   THEN ST_GeometryN(ST_Intersection(a.geom, b.geom), 1)"
         "   ELSE ST_ClosestPoint(a.geom, b.geom) END AS p) c"
         " ORDER BY ST_Distance(a.geom::geography, b.geom::geography), a.id, b.id").format(
-            table=_table(StreetLine)), [first, second, tolerance_m])
+            table=_table(StreetLine)), [first, second, tolerance_m], prepare=True)
     return [(int(a), int(b), float(x), float(y)) for a, b, x, y in cur.fetchall()]
 
 
@@ -202,7 +224,7 @@ def zone_outline(cur: Cursor, zone_id: int) -> list[tuple[float, float]]:
     """The vertices of a zone's outer rings (for 西南角: the corner in a direction)."""
     cur.execute(sql.SQL("SELECT ST_X(d.geom), ST_Y(d.geom) FROM {} z, LATERAL ST_Dump(z.geom) p,"
                         " LATERAL ST_DumpPoints(ST_ExteriorRing(p.geom)) d WHERE z.id = %s").format(_table(Zone)),
-                [zone_id])
+                [zone_id], prepare=True)
     return [(float(x), float(y)) for x, y in cur.fetchall()]
 
 
@@ -226,7 +248,7 @@ def locate(cur: Cursor, points: list[tuple[float, float]]) -> list[Place]:
         "  ST_SetSRID(ST_MakePoint(p.x, p.y), 4490)) ORDER BY code LIMIT 1) g ON true"
         " LEFT JOIN {community} c ON c.code = g.community_id LEFT JOIN {street} s ON s.code = c.street_id"
         " ORDER BY p.i").format(grid=_table(UnitGrid), community=_table(Community), street=_table(Street)),
-        [[p[0] for p in points], [p[1] for p in points]])
+        [[p[0] for p in points], [p[1] for p in points]], prepare=True)
     return [Place(g, (cc, cn) if cc else None, (sc, sn) if sc else None) for g, cc, cn, sc, sn in cur.fetchall()]
 
 
@@ -234,7 +256,7 @@ def admin_units(cur: Cursor) -> list[tuple[str, str]]:
     """(code, name) of every district, street and community."""
     cur.execute(sql.SQL("SELECT code, name FROM {} UNION ALL SELECT code, name FROM {}"
                         " UNION ALL SELECT code, name FROM {}").format(
-        _table(District), _table(Street), _table(Community)))
+        _table(District), _table(Street), _table(Community)), prepare=True)
     return [(str(c), str(n)) for c, n in cur.fetchall()]
 
 
@@ -244,7 +266,7 @@ def unit_point(cur: Cursor, code: str) -> tuple[float, float] | None:
     if model is None:
         return None
     cur.execute(sql.SQL("SELECT ST_X(p), ST_Y(p) FROM {}, LATERAL ST_PointOnSurface(geom) p WHERE code = %s").format(
-        _table(model)), [code])
+        _table(model)), [code], prepare=True)
     row = cur.fetchone()
     return (float(row[0]), float(row[1])) if row else None
 
@@ -273,5 +295,5 @@ def nearest(cur: Cursor, lon: float, lat: float, actor: Actor) -> list[Nearest]:
             "  ORDER BY t.geom <-> ST_SetSRID(ST_MakePoint(%s, %s), 4490) LIMIT 8) k ORDER BY d LIMIT 1)").format(
                 layer=sql.Literal(layer_name), label=sql.SQL(label), table=_table(model), scope=where))
         params += [lon, lat, *scope_params, lon, lat]
-    cur.execute(sql.SQL(" UNION ALL ").join(parts), params)
+    cur.execute(sql.SQL(" UNION ALL ").join(parts), params, prepare=True)
     return sorted((Nearest(*row) for row in cur.fetchall()), key=lambda n: n.distance_m)

@@ -7,14 +7,15 @@ almost nothing, any other wrong, missing or extra character one edit. A core of 
 allows no edit (永宁路 is another road, not a typo of 永安路), three to five allow one, longer
 ones two. Suffixes must agree, except that estate suffixes stand in for each other (丽华小区 for
 丽华苑) at a small cost and a redundant one is ignored (丽华苑小区); a road of the same core but
-another kind (永安街 for 永安路) is another road unless it is that road's alias.
+another kind (永安街 for 永安路) is another road unless it is that road's alias. A gate or stop
+(丽华苑北门, 丽华苑站) is compared by the name before its suffix, with that name's own rules.
 
 >>> round(score("丽华苑", "丽华苑"), 2), round(score("丽花苑", "丽华苑"), 2), round(score("丽华苑小区", "丽华苑"), 2)
 (1.0, 0.97, 0.95)
 >>> score("永宁路", "永安路"), score("幸福中学", "幸福小学"), score("长安街", "永安街")
 (0.0, 0.0, 0.0)
->>> round(score("南阳镇人民政付", "南阳镇人民政府"), 2)
-0.97
+>>> round(score("南阳镇人民政付", "南阳镇人民政府"), 2), score("华城花园南门", "悦城花园南门")
+(0.97, 0.0)
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ OTHER = ("社区居民委员会", "村民委员会", "居民委员会", "居委�
          "便利店", "大药房", "五金店", "家电城", "农商银行", "邮政储蓄所", "大酒店", "宾馆", "街道", "社区", "村",
          "镇", "北门", "南门", "东门", "西门", "站")
 SUFFIXES = tuple(sorted(ESTATE + ROAD + OTHER, key=len, reverse=True))
+# Suffixes after a whole name (丽华苑|北门, 丽华苑|站): the name before them is compared as a name.
+NESTED = ("北门", "南门", "东门", "西门", "站")
 ESTATE_SWAP = 0.05
 HOMOPHONE = 0.03
 PER_EDIT = 0.12
@@ -74,6 +77,8 @@ def score(written: str, stored: str) -> float:
     redundant = _strip_redundant(written)
     penalty = 0.05 if redundant != written else 0.0
     (core_w, suffix_w, segment_w), (core_s, suffix_s, segment_s) = split(redundant), split(stored)
+    if suffix_s in NESTED and suffix_w == suffix_s and not segment_s:
+        return max(0.0, score(core_w, core_s) - penalty)  # 悦城花园南门 is not 华城花园南门
     if segment_w != segment_s:
         if segment_w:
             return 0.0  # 西段 is not 东段

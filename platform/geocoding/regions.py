@@ -27,6 +27,9 @@ TABLE = Path(__file__).parent / "data" / "gb2260.csv"
 # What may follow a short division name for it to count as the division (大丰区 → 大丰 before a street,
 # but not 大丰路, the road).
 _NOT_AFTER_SHORT = ("路", "街", "巷", "大道", "道", "桥", "河", "港", "村", "社区", "小区", "公园", "小学", "中学")
+# A street or community followed by one of these is the name of its office, a POI (大龙社区居民委员会).
+OFFICES = ("居民委员会", "村民委员会", "居委会", "村委会", "办事处", "人民政府", "党群服务中心", "卫生服务中心",
+           "社区卫生服务中心", "派出所", "综合执法", "便民服务中心")
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ class Gazetteer:
                 continue
             short = national()[code].short if code in national() else ""
             used = _prefix(text, name, short if length == 6 else "")
+            if used and text[len(used):].startswith(OFFICES):
+                continue
             if used and (best is None or len(used) > len(best[1])):
                 best = (code, used)
         return best

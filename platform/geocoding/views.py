@@ -8,7 +8,6 @@ place (``gridcity.http_errors``).
 
 from __future__ import annotations
 
-from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -17,7 +16,7 @@ from rest_framework.views import APIView
 
 from layers.access import jurisdiction_geom
 
-from . import coords, forward, reverse
+from . import coords, forward, lookup, reverse
 from .errors import BadLimit, UnknownArea
 from .serialize import forward_json, reverse_json
 
@@ -56,8 +55,8 @@ class Geocode(APIView):
         crs = coords.parse_crs(params.get("crs"))
         limit = parse_limit(params.get("limit"))
         area = parse_area(params.get("area"))
-        with connection.cursor() as cur:
-            result = forward.geocode(cur.cursor, params.get("q", ""), request.user, limit, area)
+        with lookup.cursor() as cur:
+            result = forward.geocode(cur, params.get("q", ""), request.user, limit, area)
         return Response(forward_json(result, crs))
 
 
@@ -74,6 +73,6 @@ class ReverseGeocode(APIView):
         params = request.query_params
         crs = coords.parse_crs(params.get("crs"))
         lon, lat = coords.parse_point(params.get("lon"), params.get("lat"), crs)
-        with connection.cursor() as cur:
-            result = reverse.reverse(cur.cursor, lon, lat, request.user)
+        with lookup.cursor() as cur:
+            result = reverse.reverse(cur, lon, lat, request.user)
         return Response(reverse_json(result, crs))

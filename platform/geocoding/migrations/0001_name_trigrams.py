@@ -7,21 +7,23 @@ together as one word, and the trigrams of that word hold both the characters and
 which. Python makes the same key for the text looked up (``geocoding.lookup.name_key``); the
 result does not depend on the locale. ``gridcity_names_key(name, aliases, old_names)`` is every
 name of an entity, one word each, so ``key <% names_key`` (word similarity, GIN-indexed) finds a
-name among the aliases and old names too. (A base-36 key of each code point was tried first: as
-an SQL function splitting characters it cost 0.5 ms a row, twenty times ``encode(textsend())``.)
+name among the aliases and old names too: the hex of ``name["alias", …]["old name", …]`` with the
+JSON punctuation between names first made ideographic spaces (U+3000, hex ``e38080``), whose hex
+then becomes a space; ``e38080`` cannot straddle two bytes of a name (it would need the byte 0x08).
+It is one expression of C functions: splitting names in a subquery cost 0.1–0.5 ms a row, a
+regular expression over the hex 75 µs.
 ``gridcity_house_number(number)`` is the integer of 门牌号 (甲12-1号 → 12).
 """
 
 from django.db import migrations
 
-FORWARD = """
+FORWARD = r"""
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 CREATE FUNCTION gridcity_names_key(name text, aliases jsonb, old_names jsonb) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT string_agg(encode(textsend(n), 'hex'), ' ')
-    FROM (SELECT name UNION ALL SELECT jsonb_array_elements_text(coalesce(aliases, '[]'))
-          UNION ALL SELECT jsonb_array_elements_text(coalesce(old_names, '[]'))) AS t(n)
+  SELECT replace(encode(textsend(translate(name || coalesce(aliases::text, '') || coalesce(old_names::text, ''),
+                                           '[]", ', repeat(chr(12288), 5))), 'hex'), 'e38080', ' ')
 $$;
 
 CREATE FUNCTION gridcity_house_number(number text) RETURNS integer
