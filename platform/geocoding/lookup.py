@@ -13,12 +13,11 @@ used as a subquery), so the rule stays the one ``layers.access`` defines.
 from __future__ import annotations
 
 import json
-import weakref
 from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Model
-from psycopg import Connection, Cursor, sql
+from psycopg import Cursor, sql
 
 from layers.access import Actor, visible
 from layers.models import POI, Community, District, DoorPlate, Street, StreetLine, UnitGrid, Zone
@@ -57,17 +56,6 @@ def scope(layer_name: str, actor: Actor) -> tuple[sql.Composable, list[object]]:
         return sql.SQL("true"), []
     text, params = rows.values("id").query.sql_with_params()
     return sql.SQL("t.id IN ({})").format(sql.SQL(text)), list(params)  # the ORM's own SQL, its values bound
-
-
-_TUNED: weakref.WeakSet[Connection] = weakref.WeakSet()
-
-
-def _threshold(cur: Cursor) -> None:
-    """pg_trgm's word-similarity threshold for ``%>`` (default 0.6 is too strict for a name with a
-    slip in it), set once per connection."""
-    if cur.connection not in _TUNED:
-        cur.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(TRIGRAM_THRESHOLD)])
-        _TUNED.add(cur.connection)
 
 
 def cursor() -> Cursor:
@@ -116,13 +104,17 @@ def names(cur: Cursor, text: str, actor: Actor, kinds: tuple[str, ...] = ("stree
             " word_similarity(%s, gridcity_names_key(t.name, t.aliases, t.old_names)) AS sim"
             " FROM {table} t CROSS JOIN LATERAL (SELECT {point} AS pt) p"
             " WHERE gridcity_names_key(t.name, t.aliases, t.old_names) %%> %s AND {scope} AND {close}"
+            " AND cfg.threshold IS NOT NULL"
             " ORDER BY sim DESC LIMIT %s)").format(
                 kind=sql.Literal(kind), category=category, table=_table(layer.model), point=sql.SQL(point),
                 scope=where, close=close))
         params += [key, key, *scope_params, *near_params, limit]
-    _threshold(cur)
-    # Not prepared: a generic plan cannot know the text looked up and scans every name.
-    cur.execute(sql.SQL(" UNION ALL ").join(parts), params)
+    # pg_trgm's threshold for %> (its default 0.6 is too strict for a name with a slip in it), set for this
+    # statement only: the lookups run after it, as they depend on it (LATERAL). Not prepared: a generic
+    # plan cannot know the text looked up and scans every name.
+    cur.execute(sql.SQL("SELECT h.* FROM (SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)"
+                        " AS threshold) cfg CROSS JOIN LATERAL ({}) h").format(sql.SQL(" UNION ALL ").join(parts)),
+                [str(TRIGRAM_THRESHOLD), *params])
     return [NameHit(kind, id_, code, name, json.loads(aliases), json.loads(old), category, x, y, sim)
             for kind, id_, code, name, aliases, old, category, x, y, sim in cur.fetchall()]
 
