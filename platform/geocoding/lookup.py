@@ -6,8 +6,8 @@ old_names)`` (migration 0001 says why names are keyed): ``key <% names_key`` is 
 similarity, so a name matches among an entity's aliases and old names as well. The trigram step
 only proposes; :mod:`geocoding.rank` decides.
 
-Jurisdiction: each lookup keeps the rows ``layers.access.visible`` lets the user read (its query is
-used as a subquery), so the rule stays the one ``layers.access`` defines.
+Jurisdiction: each lookup reads the rows ``layers.access.visible`` lets the user read (its condition,
+compiled by the ORM, in a FROM subquery), so the rule stays the one ``layers.access`` defines.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Model
 from psycopg import Cursor, sql
 
 from layers.access import Actor, visible
-from layers.models import POI, Community, District, DoorPlate, Street, StreetLine, UnitGrid, Zone
+from layers.models import POI, Community, District, Street, StreetLine, UnitGrid, Zone
 from layers.registry import registry
 
 TRIGRAM_THRESHOLD = 0.3
@@ -46,16 +47,21 @@ def _table(model: type[Model]) -> sql.Identifier:
     return sql.Identifier(model._meta.db_table)
 
 
-def scope(layer_name: str, actor: Actor) -> tuple[sql.Composable, list[object]]:
-    """``t.id IN (<the rows visible() gives actor>)``, or ``true`` for a user without a jurisdiction.
-
-    Also refuses (403) a role that may not read the layer, as ``visible`` does.
-    """
+def source(layer_name: str, actor: Actor) -> tuple[sql.Composable, list[object]]:
+    """The layer's rows ``layers.access.visible`` lets ``actor`` read, as a FROM item: the table itself
+    for a user without a jurisdiction, else ``(SELECT * FROM table WHERE <visible()'s condition>)``,
+    which PostgreSQL flattens into the query (its indexes still serve the lookup). Refuses (403) a role
+    that may not read the layer, as ``visible`` does."""
     rows = visible(registry.get(layer_name), actor)
+    table = _table(rows.model)
     if not actor.jurisdiction_code:
-        return sql.SQL("true"), []
-    text, params = rows.values("id").query.sql_with_params()
-    return sql.SQL("t.id IN ({})").format(sql.SQL(text)), list(params)  # the ORM's own SQL, its values bound
+        return table, []
+    try:
+        where, params = rows.query.get_compiler(connection=connection).compile(rows.query.where)
+    except EmptyResultSet:  # visible() found no area for the jurisdiction: nothing is visible
+        where, params = "false", []
+    # The ORM's own condition for the visible rows, its values bound.
+    return sql.SQL("(SELECT * FROM {} WHERE {})").format(table, sql.SQL(where)), list(params)
 
 
 def cursor() -> Cursor:
@@ -89,7 +95,7 @@ def names(cur: Cursor, text: str, actor: Actor, kinds: tuple[str, ...] = ("stree
     for kind in kinds:
         layer_name, point = KINDS[kind]
         layer = registry.get(layer_name)
-        where, scope_params = scope(layer_name, actor)
+        rows, scope_params = source(layer_name, actor)
         category = sql.SQL("t.category") if layer.model is POI else sql.SQL("''")
         close: sql.Composable = sql.SQL("true")
         near_params: list[object] = []
@@ -102,13 +108,12 @@ def names(cur: Cursor, text: str, actor: Actor, kinds: tuple[str, ...] = ("stree
             "(SELECT {kind}, t.id, t.code, t.name, t.aliases::text, t.old_names::text, {category}, ST_X(p.pt),"
             " ST_Y(p.pt),"
             " word_similarity(%s, gridcity_names_key(t.name, t.aliases, t.old_names)) AS sim"
-            " FROM {table} t CROSS JOIN LATERAL (SELECT {point} AS pt) p"
-            " WHERE gridcity_names_key(t.name, t.aliases, t.old_names) %%> %s AND {scope} AND {close}"
+            " FROM {rows} t CROSS JOIN LATERAL (SELECT {point} AS pt) p"
+            " WHERE gridcity_names_key(t.name, t.aliases, t.old_names) %%> %s AND {close}"
             " AND cfg.threshold IS NOT NULL"
             " ORDER BY sim DESC LIMIT %s)").format(
-                kind=sql.Literal(kind), category=category, table=_table(layer.model), point=sql.SQL(point),
-                scope=where, close=close))
-        params += [key, key, *scope_params, *near_params, limit]
+                kind=sql.Literal(kind), category=category, rows=rows, point=sql.SQL(point), close=close))
+        params += [key, *scope_params, key, *near_params, limit]
     # pg_trgm's threshold for %> (its default 0.6 is too strict for a name with a slip in it), set for this
     # statement only: the lookups run after it, as they depend on it (LATERAL). Not prepared: a generic
     # plan cannot know the text looked up and scans every name.
@@ -140,10 +145,9 @@ class PlateNeighbours:
 def plates(cur: Cursor, street_names: list[str], number: int, actor: Actor) -> PlateNeighbours:
     """The plates numbered ``number`` on a street (any of its names), and the nearest of the same side
     (parity) below and above it — through the (street_name, house number) index."""
-    where, scope_params = scope("door_plates", actor)
+    rows, scope_params = source("door_plates", actor)
     base = sql.SQL("SELECT code, street_name, number, gridcity_house_number(number) AS n, ST_X(geom), ST_Y(geom)"
-                   " FROM {table} t WHERE street_name = ANY(%s) AND {scope}").format(
-        table=_table(DoorPlate), scope=where)
+                   " FROM {rows} t WHERE street_name = ANY(%s)").format(rows=rows)
     statement = sql.SQL(
         "SELECT 'exact', p.* FROM ({base} AND gridcity_house_number(number) = %s) p"
         " UNION ALL (SELECT 'below', p.* FROM ({base} AND gridcity_house_number(number) < %s"
@@ -152,8 +156,8 @@ def plates(cur: Cursor, street_names: list[str], number: int, actor: Actor) -> P
         "  AND gridcity_house_number(number) %% 2 = %s) p ORDER BY n LIMIT 1)"
         " UNION ALL (SELECT 'count', '', '', '', count(*)::int, 0, 0 FROM ({base}) p)").format(base=base)
     parity = number % 2
-    params: list[object] = [street_names, *scope_params, number, street_names, *scope_params, number, parity,
-                            street_names, *scope_params, number, parity, street_names, *scope_params]
+    params: list[object] = [*scope_params, street_names, number, *scope_params, street_names, number, parity,
+                            *scope_params, street_names, number, parity, *scope_params, street_names]
     cur.execute(statement, params, prepare=True)
     exact, below, above, count = [], None, None, 0
     for kind, *row in cur.fetchall():
@@ -277,15 +281,14 @@ def nearest(cur: Cursor, lon: float, lat: float, actor: Actor) -> list[Nearest]:
     """The nearest door plate and the nearest POI the user may see, by geodesic distance (the index's
     planar order proposes the eight nearest of each, the ellipsoid decides)."""
     parts, params = [], []
-    for layer_name, model, label in (("door_plates", DoorPlate, "t.street_name || t.number || t.building"),
-                                     ("pois", POI, "t.name")):
-        where, scope_params = scope(layer_name, actor)
+    for layer_name, label in (("door_plates", "t.street_name || t.number || t.building"), ("pois", "t.name")):
+        rows, scope_params = source(layer_name, actor)
         parts.append(sql.SQL(
             "(SELECT {layer}, code, label, x, y, ST_Distance(g::geography, pt::geography) AS d FROM"
             " (SELECT t.code, {label} AS label, ST_X(t.geom) AS x, ST_Y(t.geom) AS y, t.geom AS g,"
-            "  ST_SetSRID(ST_MakePoint(%s, %s), 4490) AS pt FROM {table} t WHERE {scope}"
+            "  ST_SetSRID(ST_MakePoint(%s, %s), 4490) AS pt FROM {rows} t"
             "  ORDER BY t.geom <-> ST_SetSRID(ST_MakePoint(%s, %s), 4490) LIMIT 8) k ORDER BY d LIMIT 1)").format(
-                layer=sql.Literal(layer_name), label=sql.SQL(label), table=_table(model), scope=where))
+                layer=sql.Literal(layer_name), label=sql.SQL(label), rows=rows))
         params += [lon, lat, *scope_params, lon, lat]
     cur.execute(sql.SQL(" UNION ALL ").join(parts), params, prepare=True)
     return sorted((Nearest(*row) for row in cur.fetchall()), key=lambda n: n.distance_m)
