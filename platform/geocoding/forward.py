@@ -22,7 +22,7 @@ from layers.access import Actor
 
 from . import interpolate, lookup, offset, parse, rank
 from .errors import BadQuery
-from .regions import Gazetteer, Region
+from .regions import Gazetteer, Region, address_prefix
 
 ACCEPT = 0.6  # the least name score taken as naming that place
 LEVEL_WEIGHT = {"door_plate": 1.0, "poi": 1.0, "intersection": 0.98, "zone": 0.96, "interpolated": 0.95,
@@ -306,7 +306,7 @@ def _placed(cur: Cursor, found: list[Candidate], gaz: Gazetteer, within: list[st
         if any(code and not grid.startswith(code) for code in within):
             continue
         c.place = place
-        prefix = gaz.full_name(place.street[0]) if place.street else ""
+        prefix = address_prefix(place.district, place.street)
         c.address = prefix + c.name if c.level != "region" else c.name
         kept.append(c)
     return kept

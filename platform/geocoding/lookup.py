@@ -231,6 +231,7 @@ class Place:
     unit_grid: str | None
     community: tuple[str, str] | None
     street: tuple[str, str] | None
+    district: tuple[str, str] | None = None
 
 
 def locate(cur: Cursor, points: list[tuple[float, float]]) -> list[Place]:
@@ -238,14 +239,17 @@ def locate(cur: Cursor, points: list[tuple[float, float]]) -> list[Place]:
     if not points:
         return []
     cur.execute(sql.SQL(
-        "SELECT g.code, c.code, c.name, s.code, s.name"
+        "SELECT g.code, c.code, c.name, s.code, s.name, d.code, d.name"
         " FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(x, y, i)"
         " LEFT JOIN LATERAL (SELECT code, community_id FROM {grid} WHERE ST_Intersects(geom,"
         "  ST_SetSRID(ST_MakePoint(p.x, p.y), 4490)) ORDER BY code LIMIT 1) g ON true"
         " LEFT JOIN {community} c ON c.code = g.community_id LEFT JOIN {street} s ON s.code = c.street_id"
-        " ORDER BY p.i").format(grid=_table(UnitGrid), community=_table(Community), street=_table(Street)),
+        " LEFT JOIN {district} d ON d.code = s.district_id"
+        " ORDER BY p.i").format(grid=_table(UnitGrid), community=_table(Community), street=_table(Street),
+                                district=_table(District)),
         [[p[0] for p in points], [p[1] for p in points]], prepare=True)
-    return [Place(g, (cc, cn) if cc else None, (sc, sn) if sc else None) for g, cc, cn, sc, sn in cur.fetchall()]
+    return [Place(g, (cc, cn) if cc else None, (sc, sn) if sc else None, (dc, dn) if dc else None)
+            for g, cc, cn, sc, sn, dc, dn in cur.fetchall()]
 
 
 def admin_units(cur: Cursor) -> list[tuple[str, str]]:

@@ -132,6 +132,17 @@ class Gazetteer:
         return best
 
 
+def address_prefix(district: tuple[str, str] | None, street: tuple[str, str] | None) -> str:
+    """江苏省盐城市大丰区大中街道: the province and city of a district (GB/T 2260 table), then its name and the
+    street's, for an address read from a located point (no query of the admin units needed)."""
+    if district is None:
+        return street[1] if street else ""
+    table = national()
+    code = district[0]
+    above = [table[p].name for p in (code[:2] + "0000", code[:4] + "00") if p in table and p != code]
+    return "".join(above) + district[1] + (street[1] if street else "")
+
+
 def _significant(code: str) -> str:
     """The digits of a code that its children share: 32 for 320000, 3209 for 320900, all of ours."""
     if len(code) == 6 and code.endswith("0000"):

@@ -15,7 +15,7 @@ from layers.access import Actor
 from layers.errors import OutsideJurisdiction
 
 from . import lookup, offset
-from .regions import Gazetteer
+from .regions import address_prefix
 
 
 @dataclass
@@ -42,5 +42,5 @@ def reverse(cur: Cursor, lon: float, lat: float, actor: Actor) -> Reverse:
     near = found[0]
     azimuth = offset.bearing(near.lon, near.lat, lon, lat)
     description = near.label + offset.phrase(near.distance_m, azimuth)
-    prefix = Gazetteer.from_units(lookup.admin_units(cur)).full_name(place.street[0]) if place.street else ""
+    prefix = address_prefix(place.district, place.street)
     return Reverse(lon, lat, description, prefix + description, near, azimuth, place, reason)
