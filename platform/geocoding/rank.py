@@ -84,13 +84,14 @@ def score(written: str, stored: str) -> float:
             return 0.0  # 西段 is not 东段
         penalty += 0.02  # 永安路 names each of 永安路西段 and 永安路东段
     if suffix_w != suffix_s:
-        if suffix_s in ESTATE and (suffix_w in ESTATE or not suffix_w):
-            penalty += ESTATE_SWAP  # 丽华小区 or 丽华 for 丽华苑
-        elif not suffix_w and len(suffix_s) >= 3 and redundant.startswith(core_s) and Levenshtein.distance(
-                _pinyin(redundant[len(core_s):]), _pinyin(suffix_s)) <= 1:
-            # 人民政付: a slip in the suffix
-            penalty += PER_EDIT if _pinyin(redundant) != _pinyin(stored) else HOMOPHONE
+        tail = redundant[len(core_s):] if redundant.startswith(core_s) else ""
+        slip = Levenshtein.distance(_pinyin(tail), _pinyin(suffix_s)) if tail and not suffix_w else 99
+        if slip == 0 or (slip == 1 and len(suffix_s) >= 3):
+            # 润园名堤 (a homophone), 人民政付 (one slip in a long suffix): the suffix mistyped
+            penalty += PER_EDIT * slip + HOMOPHONE
             core_w = core_s
+        elif suffix_s in ESTATE and (suffix_w in ESTATE or not suffix_w):
+            penalty += ESTATE_SWAP  # 丽华小区 or 丽华 for 丽华苑
         elif not (suffix_s in ("社区", "村") and not suffix_w):
             return 0.0
     if not core_w:
