@@ -22,6 +22,7 @@ def test_plates_are_numbered_along_the_road_odd_left_even_right(small_city: City
     streets, plates = small_city.addresses.streets, small_city.addresses.plates
     assert 3000 < len(plates.codes) < 8000 and len(set(plates.codes)) == len(plates.codes)
     checked = 0
+    gapped: list[bool] = []
     for i, line in enumerate(streets.lines):
         mine = plates.street == i
         if mine.sum() < 10:
@@ -36,10 +37,10 @@ def test_plates_are_numbered_along_the_road_odd_left_even_right(small_city: City
         assert (numbers[left] % 2 == 1).all() and (numbers[~left] % 2 == 0).all()
         for side in (left, ~left):
             assert (np.diff(numbers[side][np.argsort(along[side])]) > 0).all()  # numbers grow along the road
-            steps = np.diff(np.sort(numbers[side]))
-            assert (steps > 2).any()  # some numbers are missing
+            gapped.append(bool((np.diff(np.sort(numbers[side])) > 2).any()))  # some numbers missing
         checked += 1
     assert checked > 10
+    assert sum(gapped) > 0.6 * len(gapped)  # most sides miss a number or more (8 % of numbers go missing)
 
 
 def test_spacing_is_uneven_and_streets_carry_ranges_aliases_and_old_names(small_city: City) -> None:
