@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Model
 from psycopg import Cursor, sql
 
-from layers.access import Actor, visible
+from layers.access import Actor, check_read, visible
 from layers.models import POI, Community, District, Street, StreetLine, UnitGrid, Zone
 from layers.registry import registry
 
@@ -51,17 +51,37 @@ def source(layer_name: str, actor: Actor) -> tuple[sql.Composable, list[object]]
     """The layer's rows ``layers.access.visible`` lets ``actor`` read, as a FROM item: the table itself
     for a user without a jurisdiction, else ``(SELECT * FROM table WHERE <visible()'s condition>)``,
     which PostgreSQL flattens into the query (its indexes still serve the lookup). Refuses (403) a role
-    that may not read the layer, as ``visible`` does."""
-    rows = visible(registry.get(layer_name), actor)
-    table = _table(rows.model)
-    if not actor.jurisdiction_code:
+    that may not read the layer, as ``visible`` does.
+
+    A condition whose values are all plain text or numbers (a code prefix) depends on the jurisdiction
+    code alone and is compiled once per process; one that carries the jurisdiction's shape is compiled
+    on every call, so an edited boundary applies at once."""
+    layer = registry.get(layer_name)
+    check_read(layer, actor)
+    table = _table(layer.model)
+    code = actor.jurisdiction_code
+    if not code:
         return table, []
-    try:
-        where, params = rows.query.get_compiler(connection=connection).compile(rows.query.where)
-    except EmptyResultSet:  # visible() found no area for the jurisdiction: nothing is visible
-        where, params = "false", []
+    key = (layer_name, code)
+    if key not in _CONDITIONS:
+        rows = visible(layer, actor)
+        try:
+            where, params = rows.query.get_compiler(connection=connection).compile(rows.query.where)
+        except EmptyResultSet:  # visible() found no area for the jurisdiction: nothing is visible
+            where, params = "false", []
+        if not all(isinstance(p, str | int | float) for p in params):
+            return _subquery(table, where, list(params))
+        _CONDITIONS[key] = (where, list(params))
+    where, params = _CONDITIONS[key]
+    return _subquery(table, where, params)
+
+
+_CONDITIONS: dict[tuple[str, str], tuple[str, list[object]]] = {}
+
+
+def _subquery(table: sql.Composable, where: str, params: list[object]) -> tuple[sql.Composable, list[object]]:
     # The ORM's own condition for the visible rows, its values bound.
-    return sql.SQL("(SELECT * FROM {} WHERE {})").format(table, sql.SQL(where)), list(params)
+    return sql.SQL("(SELECT * FROM {} WHERE {})").format(table, sql.SQL(where)), params
 
 
 def cursor() -> Cursor:
