@@ -26,7 +26,7 @@ architecture:
 	lint-imports
 
 typecheck:
-	mypy layers jobs tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity platform/fleet benchmarks
+	mypy layers jobs tiles importers gridding geoserver platform/gridcity platform/accounts platform/audit platform/webmap platform/democity platform/fleet platform/geocoding benchmarks
 
 pytest:
 	pytest

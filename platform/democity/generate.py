@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from .addresses import Addresses, Places, generate_addresses
 from .classes import EXTENSION_CLASSES, class_mix
 from .components import Components, generate_components
 from .divisions import divide
@@ -66,6 +67,7 @@ class City:
     facilities: Facilities
     responsibility: ResponsibilityGrids
     extension_classes: dict[str, str]  # 4-digit code → name, minor 80–99
+    addresses: Addresses
 
 
 def _transformer(source: int, target: int) -> Transformer:
@@ -94,6 +96,8 @@ def generate_city(seed: int = DEFAULT_SEED, scale: float = 1.0) -> City:
     roads = build_roads(rng, lattice, divisions)
     components = generate_components(rng, lattice, divisions, roads, class_mix(), scale)
     facilities = generate_facilities(rng, lattice, divisions, roads, scale)
+    # The addresses draw from their own stream, so adding them left every other part of the city as it was.
+    addresses = generate_addresses(np.random.default_rng([seed, 1]), lattice, divisions, roads)
 
     cells = to_storage(lattice.polygons())
     community_geoms = _unions(cells, divisions.cell_community, len(divisions.community_codes))
@@ -112,4 +116,15 @@ def generate_city(seed: int = DEFAULT_SEED, scale: float = 1.0) -> City:
         facilities=replace(facilities, geoms=to_storage(facilities.geoms)),
         responsibility=responsibility_grids(divisions, np.array(community_geoms, dtype=object)),
         extension_classes={code: name for code, (name, _) in EXTENSION_CLASSES.items()},
+        addresses=_addresses_to_storage(addresses),
     )
+
+
+def _addresses_to_storage(a: Addresses) -> Addresses:
+    def places(p: Places) -> Places:
+        return replace(p, geoms=to_storage(p.geoms))
+
+    return Addresses(streets=replace(a.streets, lines=to_storage(a.streets.lines)),
+                     plates=replace(a.plates, points=to_storage(a.plates.points)),
+                     zones=places(a.zones), pois=places(a.pois),
+                     unplated=replace(a.unplated, points=to_storage(a.unplated.points)))

@@ -24,16 +24,20 @@ from layers import maintenance
 from layers.codes import MAJOR_CLASSES
 from layers.editing import acting_as, bulk_audit
 from layers.models import (
+    POI,
     CleaningSegment,
     Community,
     Component,
     ComponentClass,
     District,
+    DoorPlate,
     Facility,
     ResponsibilityGrid,
     Road,
     Street,
+    StreetLine,
     UnitGrid,
+    Zone,
 )
 from layers.registry import registry
 
@@ -92,6 +96,10 @@ def load_city(city: City) -> dict[str, int]:
                 "components": _components(cur, city, now),
                 "facilities": _facilities(cur, city, now),
                 "responsibility grids": _responsibility(cur, city),
+                "street lines": _street_lines(cur, city, now),
+                "door plates": _door_plates(cur, city),
+                "place zones": _zones(cur, city, now),
+                "points of interest": _pois(cur, city),
                 "vehicles": load_demo_fleet(DISTRICT_CODE, list(city.streets.codes)),
                 "component classes": classes,
                 "accounts": len(DEMO_USERNAMES),
@@ -217,4 +225,64 @@ def _responsibility(cur: Cursor, city: City) -> int:
             cur, ResponsibilityGrid, ["code", "name", "kind", "assignee", "team", "geom", *STAMPS],
             "SELECT s.code, s.name, s.kind, u.id, s.team, s.geom, now(), now() FROM demo_stage_responsibility s"
             " LEFT JOIN {user} u ON u.username = s.assignee", user=User,
+        )
+
+
+def _names(lists: list[list[str]]) -> list[str]:
+    return [json.dumps(names, ensure_ascii=False) for names in lists]
+
+
+def _street_lines(cur: Cursor, city: City, now: datetime) -> int:
+    s = city.addresses.streets
+    fields = ["code", "name", "aliases", "old_names", "left_from", "left_to", "right_from", "right_to", "geom",
+              *STAMPS]
+    rows = ([code, name, aliases, old, *numbers, geom, now, now] for code, name, aliases, old, numbers, geom in zip(
+        s.codes, s.names, _names(s.aliases), _names(s.old_names), s.ranges.tolist(), ewkb(s.lines, STORAGE_SRID),
+        strict=True))
+    copy_rows(cur, StreetLine._meta.db_table, columns(StreetLine, *fields), rows)
+    return len(s.codes)
+
+
+def _zones(cur: Cursor, city: City, now: datetime) -> int:
+    z = city.addresses.zones
+    fields = ["code", "name", "aliases", "old_names", "geom", *STAMPS]
+    rows = ([*row, now, now] for row in zip(z.codes, z.names, _names(z.aliases), _names(z.old_names),
+                                            ewkb(z.geoms, STORAGE_SRID), strict=True))
+    copy_rows(cur, Zone._meta.db_table, columns(Zone, *fields), rows)
+    return len(z.codes)
+
+
+def _door_plates(cur: Cursor, city: City) -> int:
+    """Door plates, each in the unit grid its point lies in (found in SQL, as the importer does)."""
+    p = city.addresses.plates
+    empty = "[]"
+    rows = zip(p.codes, p.street_names, p.labels, ewkb(p.points, STORAGE_SRID), strict=True)
+    definition = {"code": "text", "street_name": "text", "number": "text", "geom": "geometry"}
+    with staging(cur, "demo_stage_plate", definition, rows):
+        return _insert_select(
+            cur, DoorPlate, ["code", "street_name", "number", "building", "aliases", "old_names", "unit_grid", "geom",
+                             *STAMPS],
+            "SELECT DISTINCT ON (s.code) s.code, s.street_name, s.number, '', %s::jsonb, %s::jsonb, g.code, s.geom,"
+            " now(), now() FROM demo_stage_plate s JOIN {grid} g ON ST_Intersects(g.geom, s.geom)"
+            " ORDER BY s.code, g.code", empty, empty, grid=UnitGrid,
+        )
+
+
+def _pois(cur: Cursor, city: City) -> int:
+    """POIs in the unit grid their point lies in; the address is the nearest door plate's, when one is near."""
+    p = city.addresses.pois
+    rows = zip(p.codes, p.names, p.categories, _names(p.aliases), _names(p.old_names), ewkb(p.geoms, STORAGE_SRID),
+               strict=True)
+    definition = {"code": "text", "name": "text", "category": "text", "aliases": "jsonb", "old_names": "jsonb",
+                  "geom": "geometry"}
+    with staging(cur, "demo_stage_poi", definition, rows):
+        return _insert_select(
+            cur, POI, ["code", "name", "category", "address", "aliases", "old_names", "unit_grid", "geom", *STAMPS],
+            "SELECT DISTINCT ON (s.code) s.code, s.name, s.category, coalesce(a.address, ''), s.aliases, s.old_names,"
+            " g.code, s.geom, now(), now()"
+            " FROM demo_stage_poi s JOIN {grid} g ON ST_Intersects(g.geom, s.geom)"
+            " LEFT JOIN LATERAL (SELECT d.street_name || d.number AS address FROM {plate} d"
+            "  WHERE ST_DWithin(d.geom::geography, s.geom::geography, 150)"
+            "  ORDER BY d.geom <-> s.geom LIMIT 1) a ON true ORDER BY s.code, g.code",
+            grid=UnitGrid, plate=DoorPlate,
         )

@@ -14,6 +14,7 @@
     gridcity tiles export --area CODE --layers a,b --zooms 12-18 OUT.mbtiles
                                         an offline package (MBTiles 1.3) for mobile clients
     gridcity tiles clear                drop every cached tile
+    gridcity geocode FILE --column 地址  geocode a CSV/XLSX column of addresses
     gridcity manage …                   any Django management command
 """
 
@@ -25,6 +26,7 @@ import sys
 from typing import Any, cast
 
 from fleet import cli as fleet_cli
+from geocoding import cli as geocoding_cli
 from gridding import cli as gridding_cli
 from importers import cli as importers_cli
 
@@ -235,6 +237,7 @@ def parser() -> argparse.ArgumentParser:
     for package in (importers_cli, gridding_cli):  # infrastructure's commands, handed what they need of the platform
         package.add_commands(sub, setup=django_setup, actor_for=command_actor)
     fleet_cli.add_commands(sub)
+    geocoding_cli.add_commands(sub)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/audit/", AuditLog.as_view(), name="audit-log"),
     path("api/imports/", include("importers.urls")),
     path("api/gridding/", include("gridding.urls")),
+    path("api/geocode/", include("geocoding.urls")),
     path("api/", include("fleet.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/ogc/access/", OgcAccess.as_view(), name="ogc-access"),

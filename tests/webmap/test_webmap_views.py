@@ -42,7 +42,8 @@ def test_map_page_loads_vector_tiles_from_vendored_assets(client: Client, django
     scripts = re.findall(r'<script src="([^"]+)"', body)
     assert scripts == ["/static/vendor/leaflet/leaflet.js",
                        "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
-                       "/static/fleet/fleet.js", "/static/webmap/map.js"]
+                       "/static/fleet/fleet.js", "/static/webmap/geocode.js",
+                       "/static/webmap/map.js"]
     config = json.loads(re.search(r'<script id="webmap-config" type="application/json">(.*?)</script>',
                                   body, re.S)[1])
     assert config["tilesUrl"] == "/tiles/"

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "importers",
     "gridding",
     "fleet",
+    "geocoding",
     "webmap",
 ]
 

@@ -435,6 +435,7 @@
     const map = L.map("map", { zoomControl: true, maxZoom: config.maxZoom });
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     L.control.scale({ imperial: false }).addTo(map);
+    document.dispatchEvent(new CustomEvent("gridcity:map", { detail: map }));  // for geocode.js
     return map;
   }
 
