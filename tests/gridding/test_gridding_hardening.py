@@ -15,6 +15,14 @@ API = "/api/gridding/"
 POSTS = ["topology/", "evaluation-grids/build/", "evaluation-grids/move/", "rounds/", "fishnets/"]
 
 
+def build(planner, run_jobs) -> None:
+    """POST an evaluation grid build (202, queued) and let the worker run it to the end."""
+    queued = planner.post(API + "evaluation-grids/build/", {}, format="json")
+    assert queued.status_code == 202, queued.content
+    run_jobs()
+    assert planner.get(queued.json()["url"]).json()["status"] == "done"
+
+
 def refused(response, status: int, rule: str) -> dict:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
@@ -45,18 +53,18 @@ def test_text_with_a_nul_character_is_400(gcity) -> None:
     assert "NUL" in refused(response, 400, "parse_error")["detail"]
 
 
-def test_an_empty_form_post_draws_no_round(gcity) -> None:
+def test_an_empty_form_post_draws_no_round(gcity, run_jobs) -> None:
     planner = gcity.clients["gplanner"]
-    planner.post(API + "evaluation-grids/build/", {}, format="json")
+    build(planner, run_jobs)
     refused(planner.post(API + "rounds/", {}), 415, "unsupported_media_type")  # multipart, as the fuzzer sent
     refused(planner.post(API + "rounds/", "city_class=1", content_type="application/x-www-form-urlencoded"), 415,
             "unsupported_media_type")
     assert not SamplingRound.objects.exists()
 
 
-def test_digits_that_are_not_ascii_and_values_that_are_not_text_are_400(gcity) -> None:
+def test_digits_that_are_not_ascii_and_values_that_are_not_text_are_400(gcity, run_jobs) -> None:
     planner = gcity.clients["gplanner"]
-    planner.post(API + "evaluation-grids/build/", {}, format="json")
+    build(planner, run_jobs)
     for body, field in [({"city_class": "²"}, "city_class"), ({"seed": "²"}, "seed"),
                         ({"points_per_grid": "٣"}, "points_per_grid"), ({"seed": [1]}, "seed")]:
         response = planner.post(API + "rounds/", body, format="json")
@@ -67,9 +75,9 @@ def test_digits_that_are_not_ascii_and_values_that_are_not_text_are_400(gcity) -
     assert not SamplingRound.objects.exists()
 
 
-def test_a_round_drawn_by_mistake_is_voided_audited_and_no_longer_counts(gcity) -> None:
+def test_a_round_drawn_by_mistake_is_voided_audited_and_no_longer_counts(gcity, run_jobs) -> None:
     planner = gcity.clients["gplanner"]
-    planner.post(API + "evaluation-grids/build/", {}, format="json")
+    build(planner, run_jobs)
     assert EvaluationGrid.objects.exists() and EvaluationPoint.objects.exists()
     draw = {"city_class": 1, "seed": 11, "points_per_grid": 4}
     first = planner.post(API + "rounds/", draw, format="json").json()
@@ -102,9 +110,9 @@ def test_a_round_drawn_by_mistake_is_voided_audited_and_no_longer_counts(gcity) 
     assert planner.post(API + f"rounds/{first['id']}/replay/").json()["same_grids"]
 
 
-def test_round_exports_neutralise_formula_cells(gcity) -> None:
+def test_round_exports_neutralise_formula_cells(gcity, run_jobs) -> None:
     planner = gcity.clients["gplanner"]
-    planner.post(API + "evaluation-grids/build/", {}, format="json")
+    build(planner, run_jobs)
     EvaluationPoint.objects.update(name="=cmd|' /C calc'!A0")
     made = planner.post(API + "rounds/", {"city_class": 1, "seed": 3, "points_per_grid": 2}, format="json").json()
     text = planner.get(API + f"rounds/{made['id']}/export.csv").content.decode("utf-8-sig")

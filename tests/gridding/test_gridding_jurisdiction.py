@@ -22,9 +22,12 @@ def codes(response, key: str = "features") -> set[str]:
     return {g["code"] for g in body[key]}
 
 
-def test_evaluation_grids_are_the_same_through_both_apis(gcity) -> None:
+def test_evaluation_grids_are_the_same_through_both_apis(gcity, run_jobs) -> None:
     planner = gcity.clients["gplanner"]  # the district
-    assert planner.post(API + "evaluation-grids/build/", {}, format="json").status_code == 200
+    queued = planner.post(API + "evaluation-grids/build/", {}, format="json")  # a job for the worker
+    assert queued.status_code == 202, queued.content
+    run_jobs()
+    assert planner.get(queued.json()["url"]).json()["status"] == "done"
     west = set(EvaluationGrid.objects.filter(street_id=WEST).values_list("code", flat=True))
     east = set(EvaluationGrid.objects.filter(street_id=EAST).values_list("code", flat=True))
     assert west and east
@@ -39,7 +42,7 @@ def test_evaluation_grids_are_the_same_through_both_apis(gcity) -> None:
     assert codes(planner.get("/api/layers/evaluation_grids/features/")) == west | east
 
 
-def test_a_neighbours_responsibility_grid_and_its_assignee_stay_hidden(gcity) -> None:
+def test_a_neighbours_responsibility_grid_and_its_assignee_stay_hidden(gcity, client_for) -> None:
     from accounts.models import User
 
     west_supervisor = User.objects.create(username="west-sup", role="supervisor", jurisdiction_code=WEST)
@@ -51,11 +54,7 @@ def test_a_neighbours_responsibility_grid_and_its_assignee_stay_hidden(gcity) ->
     east = gcity.clients["gplanner_east"]
     shown = east.get(f"/api/layers/responsibility_grids/features/{grid.pk}").json()
     assert shown["properties"]["assignee"] == west_supervisor.pk
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
-    west = APIClient(SERVER_NAME="localhost")
-    west.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=west_supervisor).key}")
+    west = client_for(west_supervisor)
     assert west.get(f"/api/layers/responsibility_grids/features/{grid.pk}").status_code == 404
     listed = west.get("/api/layers/responsibility_grids/features/").json()["features"]
     assert grid.pk not in {f["id"] for f in listed}

@@ -45,8 +45,9 @@ def test_layer_list_says_which_layers_the_role_may_edit(city) -> None:
 def test_layer_list_says_which_layers_the_map_opens_with(city) -> None:
     layers = city.clients["dispatcher"].get("/api/layers/").json()["layers"]
     default_on = {la["name"]: la["default_on"] for la in layers}
+    # the base map, and the fleet's live vehicles (platform/fleet/layers.py)
     assert {name for name, on in default_on.items() if on} == {"districts", "streets", "communities", "unit_grids",
-                                                                "components"}
+                                                                "components", "vehicles"}
     assert default_on["evaluation_grids"] is False and default_on["facilities"] is False
 
 

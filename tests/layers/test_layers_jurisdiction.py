@@ -32,22 +32,17 @@ def touching(layer: Layer) -> object:
     return MultiPolygon(box, srid=SRID) if kind == "MULTIPOLYGON" else box
 
 
-def client_for(city, layer: Layer):
+def west_client(client_for, layer: Layer):
     """A west-street user whose role may edit ``layer`` (else one who may read it)."""
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
     from accounts.models import User
 
     role = sorted(layer.edit_roles - {"admin"} or layer.edit_roles or layer.read_roles)[0]
     user = User.objects.create(username=f"west-{role}", role=role, jurisdiction_code=WEST)
-    client = APIClient(SERVER_NAME="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+    return client_for(user)
 
 
 @pytest.mark.parametrize("name", GEOMETRY_SCOPED)
-def test_a_neighbours_feature_touching_the_area_is_not_inside(city, name: str) -> None:
+def test_a_neighbours_feature_touching_the_area_is_not_inside(city, client_for, name: str) -> None:
     """The bug of issue 19: on a geometry-scoped layer a west-street user could read, PATCH and
     DELETE the east street's feature that merely touched (or overlapped) the west street."""
     layer = registry.get(name)
@@ -61,7 +56,7 @@ def test_a_neighbours_feature_touching_the_area_is_not_inside(city, name: str) -
                 setattr(touch, field.attname, f"{getattr(touch, field.attname)}T"[-field.max_length:])
         setattr(touch, layer.geometry_field, touching(layer))
         touch.save()
-    client = client_for(city, layer)
+    client = west_client(client_for, layer)
     outside = [neighbour.pk, touch.pk]
     url = f"/api/layers/{name}/features/"
     listed = {f["id"] for f in client.get(url, {"limit": 5000}).json()["features"]}
@@ -88,11 +83,11 @@ def test_a_neighbours_feature_touching_the_area_is_not_inside(city, name: str) -
 
 
 @pytest.mark.parametrize("name", EDITABLE_GEOMETRY_SCOPED)
-def test_a_feature_cannot_be_moved_or_created_across_by_its_point_on_surface(city, name: str) -> None:
+def test_a_feature_cannot_be_moved_or_created_across_by_its_point_on_surface(city, client_for, name: str) -> None:
     layer = registry.get(name)
     with acting_as("fixture"):
         samples = make_samples(layer)
-    client = client_for(city, layer)
+    client = west_client(client_for, layer)
     home = next(s for s in samples if s.kind == "home")
     neighbour = next(s for s in samples if s.kind == "neighbour")
     url = f"/api/layers/{name}/features/"
@@ -111,10 +106,10 @@ def _geojson(geom) -> dict:
     return json.loads(geom.json)
 
 
-def test_a_line_belongs_to_the_side_of_its_point_on_surface(city) -> None:
+def test_a_line_belongs_to_the_side_of_its_point_on_surface(city, client_for) -> None:
     """A road across the street boundary: the west may create it when its inner vertex (its point on
     surface) lies in the west, not when it lies in the east — whatever length lies on either side."""
-    planner_west = client_for(city, registry.get("roads"))
+    planner_west = west_client(client_for, registry.get("roads"))
     url = "/api/layers/roads/features/"
 
     def road(*coords: tuple[float, float]) -> dict:
@@ -173,17 +168,12 @@ def test_the_spatial_form_keeps_the_gist_index_usable(city) -> None:
 # -- deny by default ---------------------------------------------------------------------------------
 
 @pytest.fixture
-def nobody(city):
+def nobody(city, client_for):
     """A surveyor nobody gave a jurisdiction to."""
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
     from accounts.models import User
 
     user = User.objects.create(username="nobody", role="surveyor", jurisdiction_code="")
-    client = APIClient(SERVER_NAME="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+    return client_for(user)
 
 
 def test_an_account_without_a_jurisdiction_sees_and_writes_nothing(city, nobody) -> None:

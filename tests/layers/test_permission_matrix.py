@@ -7,8 +7,10 @@ its communities, none at all, and the whole platform — through every path: lis
 PATCH (unchanged and moved across the boundary), DELETE, the vector tile and the offline package.
 
 The expected outcome is derived, never listed per layer: from the registry (``may_read``,
-``may_edit``, ``editable``) and the rule (a sample is inside a jurisdiction when its owner's code
-starts with the jurisdiction's code; nothing is inside an empty one; everything inside ``*``).
+``may_edit``, ``editable``), 三员 (the auditor and the security administrator, the roles outside
+``EVERYONE``, are refused every business endpoint with 403, before the layer is asked) and the rule
+(a sample is inside a jurisdiction when its owner's code starts with the jurisdiction's code;
+nothing is inside an empty one; everything inside ``*``).
 Writes run inside a savepoint that is rolled back after the answer is checked, so every call
 sees the same samples.
 """
@@ -23,7 +25,6 @@ import mapbox_vector_tile
 import pytest
 from django.db import transaction
 from jurisdiction_samples import PLACES, WEST_STREET, Sample, make_samples, shape
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from tile_helpers import tile_of
 
@@ -31,7 +32,7 @@ from layers.access import JURISDICTION_MODELS, WHOLE_PLATFORM
 from layers.api.serializers import feature_serializer
 from layers.editing import acting_as
 from layers.registry import Layer, registry
-from layers.roles import ROLES
+from layers.roles import EVERYONE, ROLES
 
 JURISDICTIONS = {"street": WEST_STREET, "community": "320982001001", "none": "", "platform": WHOLE_PLATFORM}
 PACKAGE_AREA = "320982001001"
@@ -75,8 +76,17 @@ def as_body(layer: Layer, obj: object) -> dict:
     return {"type": "Feature", "geometry": shown["geometry"], "properties": props}
 
 
+def may_read(layer: Layer, role: str) -> bool:
+    """The registry's answer, after 三员: a role outside ``EVERYONE`` reads no business data."""
+    return role in EVERYONE and layer.may_read(role)
+
+
+def may_edit(layer: Layer, role: str) -> bool:
+    return role in EVERYONE and layer.may_edit(role)
+
+
 def expected_read(layer: Layer, who: Who, sample: Sample) -> int:
-    if not layer.may_read(who.role):
+    if not may_read(layer, who.role):
         return 403
     return 200 if who.inside(sample) else 404
 
@@ -88,19 +98,21 @@ def expected_change(layer: Layer, who: Who, sample: Sample, ok: int) -> int:
         return read
     if not layer.editable:
         return 405
-    return ok if layer.may_edit(who.role) else 403
+    return ok if may_edit(layer, who.role) else 403
 
 
 def expected_create(layer: Layer, who: Who, sample: Sample) -> int:
+    if who.role not in EVERYONE:
+        return 403  # 三员: refused by role whatever the layer allows
     if not layer.editable:
         return 405
-    if not layer.may_edit(who.role):
+    if not may_edit(layer, who.role):
         return 403
     return 201 if who.inside(sample) else 403
 
 
 @pytest.fixture
-def matrix(city) -> dict[tuple[str, str], Who]:
+def matrix(city, client_for) -> dict[tuple[str, str], Who]:
     """One client per role and jurisdiction (tokens, as mobile clients use), by (role, jurisdiction label)."""
     from accounts.models import User
 
@@ -108,9 +120,7 @@ def matrix(city) -> dict[tuple[str, str], Who]:
     for role in ROLES:
         for label, code in JURISDICTIONS.items():
             user = User.objects.create(username=f"m-{role}-{label}", role=role, jurisdiction_code=code)
-            client = APIClient(SERVER_NAME="localhost")
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-            people[role, label] = Who(role, code, client)
+            people[role, label] = Who(role, code, client_for(user))
     return people
 
 
@@ -159,17 +169,17 @@ class Matrix:
         want_seen = {s.pk for s in samples if who.inside(s)}
         ids = {s.pk for s in samples}
         response = who.client.get(features_url(layer), {"limit": 5000})
-        if layer.may_read(who.role):
+        reads = may_read(layer, who.role)
+        if reads:
             seen = {f["id"] for f in response.json()["features"]} & ids if response.status_code == 200 else None
             self.check(who, "list", (response.status_code, seen), (200, want_seen))
         else:
             self.check(who, "list", response.status_code, 403)
         got = _tile_ids(who, layer, {self.tile_of[s.pk] for s in samples})
-        self.check(who, "tiles", got if isinstance(got, int) else got & ids,
-                   want_seen if layer.may_read(who.role) else 403)
+        self.check(who, "tiles", got if isinstance(got, int) else got & ids, want_seen if reads else 403)
         response = who.client.get(f"/api/offline-packages/{PACKAGE_AREA}/version", {"layers": layer.name})
         area_inside = who.inside(Sample("area", PACKAGE_AREA, samples[0].obj))
-        self.check(who, "package", response.status_code, 200 if layer.may_read(who.role) and area_inside else 403)
+        self.check(who, "package", response.status_code, 200 if reads and area_inside else 403)
         for s in samples:
             self.check(who, f"get {s.kind}", who.client.get(features_url(layer, s.pk)).status_code,
                        expected_read(layer, who, s))
@@ -202,8 +212,9 @@ class Matrix:
 def test_permission_matrix(city, matrix, name: str) -> None:
     """Every role in every jurisdiction on the first sample (what the role allows); then, for one role
     of each kind the registry makes (editor, reader), every sample in every jurisdiction (what the
-    rule allows). A role's answers depend on the registry only through may_read / may_edit, so the
-    second part's representative speaks for the roles of its kind, which the first part checks."""
+    rule allows). A role's answers depend on the registry only through may_read / may_edit (after
+    三员), so the second part's representative speaks for the roles of its kind, which the first part
+    checks."""
     layer = registry.get(name)
     with acting_as("fixture"):
         samples = make_samples(layer)
@@ -214,7 +225,7 @@ def test_permission_matrix(city, matrix, name: str) -> None:
         m.writes(who, first)
     kinds: dict[tuple[bool, bool], str] = {}
     for role in ROLES:
-        kinds.setdefault((layer.may_read(role), layer.may_edit(role)), role)
+        kinds.setdefault((may_read(layer, role), may_edit(layer, role)), role)
     moves = layer.editable and (layer.scope_field is None or layer.scope_field in layer.read_only_fields)
     for (reads, edits), role in kinds.items():
         if not reads:
