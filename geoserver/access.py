@@ -15,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from layers.access import WHOLE_PLATFORM, jurisdiction_of
+
 from .errors import OgcNotAllowed
 
 
@@ -26,7 +28,9 @@ class OgcAccess(APIView):
         if user.role not in settings.GRIDCITY_OGC_ROLES:
             raise OgcNotAllowed(f"role {user.role!r} may not use the OGC services; roles that may: "
                                 f"{', '.join(settings.GRIDCITY_OGC_ROLES)}", field="role")
-        if user.jurisdiction_code:
-            raise OgcNotAllowed(f"the OGC services serve whole layers; a user scoped to {user.jurisdiction_code} "
+        jurisdiction = jurisdiction_of(user)
+        if jurisdiction != WHOLE_PLATFORM:
+            scoped = f"a user scoped to {jurisdiction}" if jurisdiction else "a user without a jurisdiction"
+            raise OgcNotAllowed(f"the OGC services serve whole layers, for the whole platform's users only; {scoped} "
                                 "reads through the API and the vector tiles", field="jurisdiction")
         return Response(status=204)

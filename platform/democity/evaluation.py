@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from django.conf import settings
 
 from gridding import building, demo, fishnet, rounds
+from layers.access import WHOLE_PLATFORM
 from layers.roles import ADMIN
 
 from .names import DISTRICT_CODE
@@ -25,7 +26,7 @@ FISHNET_SHAPE, FISHNET_SIZE_M, FISHNET_LAYER = "hex", 500.0, "components"
 def build_evaluation(actor_name: str, seed: int) -> dict[str, int]:
     """Evaluation grids, zones, evaluation points, a sampling round and a fishnet over the demo district;
     the rows made, per kind."""
-    actor = SimpleNamespace(username=actor_name, role=ADMIN, jurisdiction_code="")
+    actor = SimpleNamespace(username=actor_name, role=ADMIN, jurisdiction_code=WHOLE_PLATFORM)
     built = building.build(DISTRICT_CODE, actor)
     zones = demo.load(DISTRICT_CODE, actor, seed=seed)
     drawn = rounds.create(DISTRICT_CODE, settings.GRIDCITY_CITY_CLASS, actor, seed=seed)

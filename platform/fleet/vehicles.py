@@ -95,9 +95,10 @@ def _save(actor: Actor, obj: Vehicle) -> Vehicle:
         raise InvalidFeature([{"field": f, "rule": e.code or "invalid", "message": " ".join(e.messages)}
                               for f, items in exc.error_dict.items() for e in items]) from None
     _unique(obj)
-    check_write_scope(VEHICLES, actor, obj)
+    # The rule reads the stored row: saved first, refused (rolled back with its audit entry) when outside.
     with acting_as(actor.username):
         obj.save()
+        check_write_scope(VEHICLES, actor, obj)
     return obj
 
 

@@ -113,20 +113,28 @@ class LiveList(APIView):
 
 class EventStreamRenderer(BaseRenderer):
     """Lets an EventSource (``Accept: text/event-stream``) through DRF's content negotiation; the
-    stream itself is a Django streaming response, and an error before it starts is JSON text."""
+    stream itself is a Django streaming response, and an error before it starts is answered as JSON
+    (``LiveStream.handle_exception``), so this renderer never renders a body."""
 
     media_type = "text/event-stream"
     format = "sse"
 
     def render(self, data: object, accepted_media_type: str | None = None,
                renderer_context: dict | None = None) -> bytes:
-        return json.dumps(data, ensure_ascii=False).encode()
+        raise NotImplementedError("the event stream is a StreamingHttpResponse; errors are rendered as JSON")
 
 
 class LiveStream(APIView):
     """Server-sent events: a ``snapshot`` of the live positions, then ``positions`` as fixes arrive."""
 
     renderer_classes = [JSONRenderer, EventStreamRenderer]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """Errors (401, 403 …) as ``application/json``, as every error of the API, even when the
+        request negotiated the event stream."""
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer, self.request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return response
 
     @extend_schema(responses={(200, "text/event-stream"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:

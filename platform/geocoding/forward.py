@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from psycopg import Cursor
 
-from layers.access import Actor
+from layers.access import Actor, code_prefix
 
 from . import interpolate, lookup, offset, parse, rank
 from .errors import BadQuery
@@ -99,6 +99,7 @@ def geocode(cur: Cursor, q: str, actor: Actor, limit: int = DEFAULT_LIMIT, area:
             gazetteer: Gazetteer | None = None) -> Result:
     """Ranked candidates for the description ``q`` as ``actor`` may see them, inside ``area`` if given."""
     text = check_query(q)
+    jurisdiction = code_prefix(actor)  # "" for the whole platform; an account without a jurisdiction is refused
     gaz = gazetteer or Gazetteer.from_units(lookup.admin_units(cur))
     region = gaz.strip(text)
     if region.foreign:
@@ -116,7 +117,7 @@ def geocode(cur: Cursor, q: str, actor: Actor, limit: int = DEFAULT_LIMIT, area:
         if tail.note:
             for c in found:
                 c.detail["note"] = tail.note
-    kept = _placed(cur, found, gaz, [region.code, area, actor.jurisdiction_code or ""])
+    kept = _placed(cur, found, gaz, [region.code, area, jurisdiction])
     kept.sort(key=lambda c: (-c.score, c.name))
     unique: list[Candidate] = []
     for c in kept:

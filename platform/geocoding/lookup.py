@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Model
 from psycopg import Cursor, sql
 
-from layers.access import Actor, check_read, visible
+from layers.access import WHOLE_PLATFORM, Actor, check_read, jurisdiction_of, visible
 from layers.models import POI, Community, District, Street, StreetLine, UnitGrid, Zone
 from layers.registry import registry
 
@@ -49,7 +49,7 @@ def _table(model: type[Model]) -> sql.Identifier:
 
 def source(layer_name: str, actor: Actor) -> tuple[sql.Composable, list[object]]:
     """The layer's rows ``layers.access.visible`` lets ``actor`` read, as a FROM item: the table itself
-    for a user without a jurisdiction, else ``(SELECT * FROM table WHERE <visible()'s condition>)``,
+    for a user of the whole platform, else ``(SELECT * FROM table WHERE <visible()'s condition>)``,
     which PostgreSQL flattens into the query (its indexes still serve the lookup). Refuses (403) a role
     that may not read the layer, as ``visible`` does.
 
@@ -59,8 +59,8 @@ def source(layer_name: str, actor: Actor) -> tuple[sql.Composable, list[object]]
     layer = registry.get(layer_name)
     check_read(layer, actor)
     table = _table(layer.model)
-    code = actor.jurisdiction_code
-    if not code:
+    code = jurisdiction_of(actor)
+    if code == WHOLE_PLATFORM:
         return table, []
     key = (layer_name, code)
     if key not in _CONDITIONS:

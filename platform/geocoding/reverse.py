@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from psycopg import Cursor
 
-from layers.access import Actor
+from layers.access import Actor, code_prefix
 from layers.errors import OutsideJurisdiction
 
 from . import lookup, offset
@@ -32,7 +32,7 @@ class Reverse:
 
 def reverse(cur: Cursor, lon: float, lat: float, actor: Actor) -> Reverse:
     place = lookup.locate(cur, [(lon, lat)])[0]
-    code = actor.jurisdiction_code or ""
+    code = code_prefix(actor)  # "" for the whole platform; an account without a jurisdiction is refused
     if code and not (place.unit_grid or "").startswith(code):
         raise OutsideJurisdiction(f"({lon:.6f}, {lat:.6f}) lies outside your jurisdiction {code}", field="lon")
     found = lookup.nearest(cur, lon, lat, actor)

@@ -69,7 +69,8 @@ def _post(url: str, key: str, fixes: list[dict]) -> int | None:
 
 def test_a_crash_mid_stream_loses_no_acknowledged_fix(throwaway: Cluster, tmp_path: Path) -> None:
     url = throwaway.url()
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "gridcity.settings.dev",
+    env = {**os.environ, "DATABASE_URL": url, "GRIDCITY_OWNER_DATABASE_URL": throwaway.url(role="owner"),
+           "DJANGO_SETTINGS_MODULE": "gridcity.settings.dev",
            "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     subprocess.run([str(BIN / "gridcity"), "migrate", "--verbosity", "0"], env=env, check=True, timeout=600)
     key = subprocess.run([str(BIN / "gridcity"), "fleet", "credential", "create", "crash-test"], env=env,

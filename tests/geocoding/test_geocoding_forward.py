@@ -181,3 +181,12 @@ def test_jurisdiction_applies(addresses: SimpleNamespace) -> None:
     assert east and east[0]["level"] == "door_plate" and east[0]["street"]["code"] == "320982002"
     assert addresses.anonymous.get(URL, {"q": "永安路5号"}).status_code == 401
 
+
+def test_an_account_without_a_jurisdiction_finds_nothing(addresses: SimpleNamespace, client_for) -> None:
+    from accounts.models import User
+
+    nowhere = client_for(User.objects.create(username="geo-nowhere", role="dispatcher", jurisdiction_code=""))
+    for url, params in ((URL, {"q": "永安路5号"}), (URL + "reverse/", {"lon": 120.5251, "lat": 33.1503})):
+        refused = nowhere.get(url, params)
+        assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "jurisdiction", refused.content
+

@@ -58,7 +58,8 @@ def test_sigterm_stops_every_process(tmp_path: Path) -> None:
         raise AssertionError(f"child {pid} still runs")
 
 
-def test_serve_starts_job_workers_beside_the_web_server(monkeypatch) -> None:
+def test_serve_starts_job_workers_beside_the_web_server(db, monkeypatch) -> None:
+    """Serving checks first that its login is the unprivileged app role (the test's own login)."""
     from gridcity import cli
 
     started: list[list[list[str]]] = []

@@ -25,11 +25,6 @@ ROWS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def inline_jobs(settings):
-    settings.GRIDCITY_IMPORT_RUNNER = "inline"
-
-
 @pytest.mark.parametrize("name", ["rot13", "zlib", "base64", "hex", "uu", "bz2", "nonsense", "utf-8\x00"])
 def test_only_text_encodings_are_accepted(name: str) -> None:
     with pytest.raises(UnknownEncoding) as caught:
@@ -56,9 +51,9 @@ def formula_cells(text: str) -> list[str]:
     return [r["value"] for r in rows if r["value"].lstrip("'")[:1] in ("=", "+", "-", "@")]
 
 
-def test_errors_csv_from_the_api_neutralises_formulas(city, tmp_path) -> None:
+def test_errors_csv_from_the_api_neutralises_formulas(city, imported, tmp_path) -> None:
     path = write_csv(tmp_path / "census.csv", HEADER, ROWS)
-    body = upload(city.clients["admin"], path, kind="components", crs="EPSG:4490").json()
+    body = imported(city.clients["admin"], path, kind="components", crs="EPSG:4490")
     assert {e["value"] for e in body["errors"]} >= {FORMULA, "+0101", "@SUM(1)"}  # the JSON keeps them as sent
     text = city.clients["admin"].get(body["errors_csv"]).content.decode("utf-8-sig")
     cells = formula_cells(text)

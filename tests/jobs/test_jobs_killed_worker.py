@@ -71,7 +71,7 @@ def worker(*args: str, stalled: str = "60") -> subprocess.Popen:
 
 def test_an_import_whose_worker_is_killed_is_failed_and_its_upload_deleted(committed, tmp_path: Path) -> None:
     conn, made = committed
-    user = User(username="killed1", role="admin", jurisdiction_code="")
+    user = User(username="killed1", role="admin", jurisdiction_code="*")
     user.set_password("Gridcity-Test-2024!")
     made.append(("accounts_user", commit(conn, user)))
     upload = tmp_path / "upload" / "census.csv"

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.browser
 SCREENSHOT = "/tmp/gridcity-vt.png"
 MVT = "application/vnd.mapbox-vector-tile"
 TILE_PATH = re.compile(r"^/tiles/(?P<layers>[a-z0-9_,]+)/(?P<z>\d+)/\d+/\d+\.mvt$")
-DEFAULT_ON = ("districts", "streets", "communities", "unit_grids", "components")
+# the layers whose registry entry says default_on (fleet/layers.py: the live vehicles too)
+DEFAULT_ON = ("districts", "streets", "communities", "unit_grids", "components", "vehicles")
 
 # True once a path of the given selector is drawn in a vector tile (VectorGrid draws each tile as an SVG).
 DRAWN = "(selector) => document.querySelector(`svg.leaflet-tile ${selector}`) !== null"
