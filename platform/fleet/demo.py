@@ -6,6 +6,7 @@ audited transaction."""
 from __future__ import annotations
 
 from accounts.models import User
+from layers.access import is_unit_code
 from layers.models import ResponsibilityGrid
 
 from .models import Vehicle
@@ -35,8 +36,10 @@ def demo_vehicles(district: str, streets: list[str]) -> list[Vehicle]:
     supervisor = User.objects.filter(username=SUPERVISOR).first()
     grid = ResponsibilityGrid.objects.filter(kind="supervisor", assignee=supervisor).order_by("code").first()
     if supervisor is not None and grid is not None:
+        # the unit the supervisor is scoped to; the district for a platform-wide or unscoped account
+        area = supervisor.jurisdiction_code if is_unit_code(supervisor.jurisdiction_code) else district
         vehicles.append(Vehicle(category="person", kind="supervisor", name=supervisor.first_name or SUPERVISOR,
-                                terminal="DEMO-P001", area_code=supervisor.jurisdiction_code or district,
+                                terminal="DEMO-P001", area_code=area,
                                 person=supervisor, responsibility_grid=grid))
     return vehicles
 
