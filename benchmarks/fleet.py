@@ -31,7 +31,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,35 +43,17 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
+from benchmarks.tiles import free_port, start_server
+
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "gridcity_bench_fleet"
 GUNICORN = ["gunicorn", "gridcity.wsgi:application", "--workers", "2", "--worker-class", "gthread",
             "--threads", "4", "--keep-alive", "30", "--bind"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def gridcity(args: list[str], env: dict[str, str]) -> str:
     return subprocess.run([sys.executable, "-m", "gridcity.cli", *args], check=True, env=env, cwd=ROOT,
                           capture_output=True, text=True).stdout
-
-
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), *GUNICORN[1:], f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    sys.exit("the server did not start")
 
 
 def workers_rss_mb(server: subprocess.Popen[bytes]) -> list[float]:
@@ -201,7 +182,7 @@ def main() -> None:
     head, rest = fixes[: args.ingest], fixes[args.ingest:]
 
     port = free_port()
-    server = start_server(port, env)
+    server = start_server(GUNICORN, port, env)
     try:
         print(f"workers' memory at start: {workers_rss_mb(server)} MB", flush=True)
         # (a) through HTTP: batches round-robin over the clients, in time order (as terminals send)
