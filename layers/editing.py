@@ -60,7 +60,9 @@ def _field_errors(exc: ValidationError) -> list[dict[str, str | None]]:
     return [{"field": None, "rule": e.code or "invalid", "message": " ".join(e.messages)} for e in exc.error_list]
 
 
-def _geometry(layer: Layer, raw: object, srid: int) -> GEOSGeometry:
+def geojson_geometry(raw: object) -> GEOSGeometry:
+    """A GeoJSON geometry object from a request, checked (parsable, not empty, at most
+    ``GRIDCITY_MAX_VERTICES`` vertices) and flattened to x, y; still in the request's CRS."""
     if not isinstance(raw, dict):
         raise BadParameter("geometry must be a GeoJSON geometry object", field="geometry", rule="geojson_geometry")
     try:
@@ -74,7 +76,11 @@ def _geometry(layer: Layer, raw: object, srid: int) -> GEOSGeometry:
                            "(GRIDCITY_MAX_VERTICES): simplify it or split it", field="geometry", rule="vertex_limit")
     if geom.hasz:  # GeoJSON may carry a height (GPS); the layers store x, y only
         geom = GEOSGeometry(WKBWriter(dim=2).write(geom))
-    geom = crs.to_storage(geom, srid)
+    return geom
+
+
+def _geometry(layer: Layer, raw: object, srid: int) -> GEOSGeometry:
+    geom = crs.to_storage(geojson_geometry(raw), srid)
     wanted = layer.model._meta.get_field(layer.geometry_field).geom_type  # e.g. MULTIPOLYGON, POINT, GEOMETRY
     if wanted == "MULTIPOLYGON" and geom.geom_type == "Polygon":
         geom = MultiPolygon(geom, srid=geom.srid)

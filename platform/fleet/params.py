@@ -6,10 +6,10 @@ import json
 import math
 from datetime import datetime, timedelta
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
+from django.contrib.gis.geos import GEOSGeometry, Point
 
 from layers import crs
+from layers.editing import geojson_geometry
 from layers.errors import BadParameter
 
 from .errors import BadTimeWindow
@@ -66,12 +66,4 @@ def geometry(raw: object, srid_name: object) -> GEOSGeometry:
             raw = json.loads(raw)
         except ValueError:
             raise BadParameter("geometry is not JSON", field="geometry", rule="geojson_geometry") from None
-    if not isinstance(raw, dict):
-        raise BadParameter("geometry must be a GeoJSON geometry", field="geometry", rule="geojson_geometry")
-    try:
-        geom = GEOSGeometry(json.dumps(raw))
-    except (GEOSException, GDALException, ValueError, TypeError) as exc:
-        raise BadParameter(f"geometry is not valid GeoJSON: {exc}", field="geometry", rule="geojson_geometry") from None
-    if geom.empty:
-        raise BadParameter("geometry has no coordinates", field="geometry", rule="required")
-    return crs.to_storage(geom, crs.parse_srid(str(srid_name or "EPSG:4490")))
+    return crs.to_storage(geojson_geometry(raw), crs.parse_srid(str(srid_name or "EPSG:4490")))
